@@ -1,0 +1,215 @@
+"""The ``lossling`` command: check, fix, rules, explain."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError, Settings, check_codes, find_config, load, override
+from .discovery import discover
+from .engine import FileResult, SourceError, check_source, decode
+from .fixer import fix_source
+from .output import FORMATS, error_line, render, statistics, text_line
+from .rule import all_rules, rule_by_code
+from .runner import FixOutcome, check_files, default_jobs, fix_files
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    return tuple(code.strip() for code in value.split(",") if code.strip())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lossling", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lossling {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("paths", nargs="*", default=["."], help="files or folders; '-' reads standard input")
+    common.add_argument("--select", type=_codes, help="codes or prefixes to enable (LOSS1 = the LOSS1xx family)")
+    common.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
+    common.add_argument("--extend-select", type=_codes, help="codes to enable on top of the selection")
+    common.add_argument("--exclude", type=_codes, help="globs to exclude (replaces the defaults)")
+    common.add_argument("--extend-exclude", type=_codes, help="globs to exclude on top of the defaults")
+    common.add_argument("--config", help="a pyproject.toml to read [tool.lossling] from")
+    common.add_argument("--stdin-filename", help="the path standard input stands for (config matching, output)")
+    common.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="processes (default: cores)")
+
+    check = commands.add_parser("check", parents=[common], help="report findings")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+
+    fix = commands.add_parser("fix", parents=[common], help="apply fixes")
+    fix.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply fixes that change values")
+    fix.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = commands.add_parser("explain", help="print a rule's page")
+    explain.add_argument("code")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "rules":
+            return _rules(args.format)
+        if args.command == "explain":
+            return _explain(args.code)
+        return _run(args)
+    except ConfigError as error:
+        print(f"lossling: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def _settings(args: argparse.Namespace, path: str) -> Settings:
+    config = Path(args.config) if args.config else find_config(path)
+    if args.config and not config.is_file():
+        raise ConfigError(f"{args.config}: no such configuration file")
+    for codes in (args.select, args.ignore, args.extend_select):
+        if codes:
+            check_codes(codes, "command line")
+    unsafe = getattr(args, "unsafe_fixes", None)
+    return override(load(config), select=args.select, ignore=args.ignore, extend_select=args.extend_select,
+                    exclude=args.exclude, extend_exclude=args.extend_exclude, unsafe_fixes=unsafe)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.paths == ["-"]:
+        return _stdin(args)
+    if "-" in args.paths:
+        raise ConfigError("'-' (standard input) cannot be mixed with paths")
+    files: list[tuple[str, Settings]] = []
+    missing = []
+    for path in args.paths:
+        if not os.path.exists(path) and not os.path.islink(path):
+            missing.append(path)
+            continue
+        settings = _settings(args, path)
+        files.extend((file, settings) for file in discover([path], settings))
+    for path in missing:
+        print(f"{path}: error: no such file or folder", file=sys.stderr)
+    jobs = max(1, args.jobs)
+    if args.command == "check":
+        status = _check(files, args, jobs)
+    else:
+        status = _fix(files, args, jobs)
+    return EXIT_ERROR if missing else status
+
+
+def _check(files: list[tuple[str, Settings]], args: argparse.Namespace, jobs: int) -> int:
+    results = sorted(check_files(files, jobs), key=lambda r: r.path)
+    return _report(results, args)
+
+
+def _report(results: list[FileResult], args: argparse.Namespace) -> int:
+    findings = [f for r in results for f in r.findings]
+    printed = render(results, args.format)
+    if printed:
+        print(printed)
+    if args.format == "text":
+        for result in results:
+            if result.error is not None:
+                print(error_line(result), file=sys.stderr)
+        if args.statistics and findings:
+            print(statistics(findings))
+    if any(r.error is not None for r in results):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if findings else EXIT_CLEAN
+
+
+def _fix(files: list[tuple[str, Settings]], args: argparse.Namespace, jobs: int) -> int:
+    outcomes = sorted(fix_files(files, write=not args.diff, jobs=jobs), key=lambda o: o.path)
+    return _fix_report(outcomes, args.diff)
+
+
+def _fix_report(outcomes: list[FixOutcome], diff: bool) -> int:
+    errors = [o for o in outcomes if o.error is not None]
+    if diff:
+        for outcome in outcomes:
+            if outcome.changed and outcome.error is None:
+                sys.stdout.writelines(difflib.unified_diff(
+                    outcome.before.splitlines(keepends=True), outcome.after.splitlines(keepends=True),
+                    f"a/{outcome.path}", f"b/{outcome.path}"))
+        for outcome in errors:
+            print(error_line(FileResult(outcome.path, error=outcome.error)), file=sys.stderr)
+        if errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if any(o.changed for o in outcomes) else EXIT_CLEAN
+    fixed = sum(len(o.fixed) for o in outcomes)
+    changed = sum(1 for o in outcomes if o.fixed)
+    remaining = [f for o in outcomes for f in o.remaining]
+    for finding in remaining:
+        print(text_line(finding))
+    for outcome in errors:
+        print(error_line(FileResult(outcome.path, error=outcome.error)), file=sys.stderr)
+    print(f"Fixed {fixed} finding{'s' * (fixed != 1)} in {changed} file{'s' * (changed != 1)} "
+          f"({len(remaining)} remaining)")
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
+
+
+def _stdin(args: argparse.Namespace) -> int:
+    name = args.stdin_filename or "-"
+    settings = _settings(args, name if args.stdin_filename else ".")
+    data = sys.stdin.buffer.read()
+    try:
+        source = decode(data)
+        if args.command == "check":
+            return _report([FileResult(name, check_source(source.text, name, settings))], args)
+        result = fix_source(source.text, name, settings, settings.unsafe_fixes)
+    except SourceError as error:
+        if args.command == "fix" and not args.diff:
+            sys.stdout.buffer.write(data)  # an editor piping through us must get its text back unchanged
+        print(error_line(FileResult(name, error=error)), file=sys.stderr)
+        return EXIT_ERROR
+    if args.diff:
+        outcome = FixOutcome(name, source.text, result.text, result.fixed, result.remaining)
+        return _fix_report([outcome], diff=True)
+    sys.stdout.buffer.write(source.encode(result.text))
+    for finding in result.remaining:
+        print(text_line(finding), file=sys.stderr)
+    return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+
+
+def _rules(fmt: str) -> int:
+    rows = [{"code": r.code, "name": r.name, "summary": r.summary, "frameworks": list(r.frameworks),
+             "fix": r.fix_safety.value} for r in all_rules()]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['code']}  {row['name']:<32} fix: {row['fix']:<7} {', '.join(row['frameworks'])}")
+    return EXIT_CLEAN
+
+
+def page_path(code: str) -> Path | None:
+    """A rule's page: in the installed package (lossling/pages) or, in a checkout, in rules/."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "pages", here.parent / "rules"):
+        candidate = folder / f"{code}.md"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _explain(code: str) -> int:
+    code = code.upper()
+    rule = rule_by_code().get(code) or next((r for r in all_rules() if r.name == code.lower()), None)
+    page = page_path(rule.code) if rule else None
+    if rule is None or page is None:
+        print(f"lossling: unknown rule '{code}'", file=sys.stderr)
+        return EXIT_ERROR
+    print(page.read_text(encoding="utf-8"))
+    return EXIT_CLEAN

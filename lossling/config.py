@@ -1,0 +1,212 @@
+"""``[tool.lossling]`` in pyproject.toml: finding it, validating it, and the settings it yields."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+from .rule import Rule, all_rules
+
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "env", "build", "dist", "__pycache__", ".tox", ".nox",
+                   ".eggs", "node_modules", "site-packages", ".lossling_cache")
+
+_LISTS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+
+
+class ConfigError(Exception):
+    """A configuration the user must correct: unknown key, unknown code, wrong type, unreadable file."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("LOSS",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    unsafe_fixes: bool = False
+    options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    root: str = field(default=".", compare=False)
+    source: str | None = field(default=None, compare=False)  # the file the settings came from
+
+    def enabled(self, code: str) -> bool:
+        """flake8's prefix semantics: the longest matching prefix decides; an ignore as long as a select wins."""
+        chosen = max((len(p) for p in (*self.select, *self.extend_select) if code.startswith(p)), default=-1)
+        ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        return chosen >= 0 and chosen > ignored
+
+    def ignored_in(self, path: str) -> tuple[str, ...]:
+        """Codes (prefixes) that per-file-ignores turns off for ``path``."""
+        relative = _relative(path, self.root)
+        codes: list[str] = []
+        for pattern, ignored in self.per_file_ignores:
+            if _matches(relative, pattern):
+                codes.extend(ignored)
+        return tuple(codes)
+
+    def rules(self, path: str | None = None) -> list[Rule]:
+        """Instances of the enabled rules (for ``path``, after per-file-ignores), with their options."""
+        off = self.ignored_in(path) if path else ()
+        options = dict(self.options)
+        return [rule(dict(options.get(rule.code, ()))) for rule in all_rules()
+                if self.enabled(rule.code) and not rule.code.startswith(off or ("\0",))]
+
+    def excluded(self, path: str, top: str) -> bool:
+        """Whether a path found under the folder ``top`` is excluded. A bare name (``build``) excludes that part
+        anywhere below ``top``; a pattern with a slash is matched from the configuration's folder."""
+        below_top = _relative(path, top)
+        from_root = _relative(path, self.root)
+        for pattern in (*self.exclude, *self.extend_exclude):
+            if _matches(below_top if "/" not in pattern.rstrip("/") else from_root, pattern):
+                return True
+        return False
+
+    def fingerprint(self) -> str:
+        """What the cache key needs: every setting that can change a file's findings."""
+        return repr((sorted(r.code for r in self.rules()), self.per_file_ignores, self.options, self.root))
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).as_posix()
+
+
+def _matches(relative: str, pattern: str) -> bool:
+    """A glob matches the relative path, any of its trailing parts, or any directory on the way."""
+    pattern = pattern.rstrip("/")
+    parts = relative.split("/")
+    if fnmatch.fnmatch(relative, pattern):
+        return True
+    if "/" not in pattern:
+        return any(fnmatch.fnmatch(part, pattern) for part in parts)
+    return any(fnmatch.fnmatch("/".join(parts[:i]), pattern) for i in range(1, len(parts)))
+
+
+def find_config(start: str) -> Path | None:
+    """The nearest pyproject.toml with a [tool.lossling] table, in ``start`` or a folder above it."""
+    here = Path(start).resolve()
+    if not here.is_dir():
+        here = here.parent
+    return _find_config(str(here))
+
+
+@lru_cache(maxsize=256)
+def _find_config(directory: str) -> Path | None:
+    for folder in (Path(directory), *Path(directory).parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if "[tool.lossling" in text:
+                return candidate
+    return None
+
+
+def load(path: str | Path | None) -> Settings:
+    """Settings from a pyproject.toml (or defaults when ``path`` is None)."""
+    if path is None:
+        return Settings()
+    return _load(str(Path(path).resolve()))
+
+
+@lru_cache(maxsize=64)
+def _load(path: str) -> Settings:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read configuration: {error}") from error
+    table = data.get("tool", {}).get("lossling", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.lossling] must be a table")
+    return from_table(table, root=str(Path(path).parent), source=path)
+
+
+def from_table(table: dict[str, Any], root: str = ".", source: str | None = None) -> Settings:
+    where = source or "configuration"
+    values: dict[str, Any] = {"root": root, "source": source}
+    for raw_key, value in table.items():
+        key = raw_key.replace("_", "-")
+        if key in _LISTS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: '{raw_key}' must be a list of strings")
+            if key in ("select", "ignore", "extend-select"):
+                check_codes(value, where)
+            values[key.replace("-", "_")] = tuple(value)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict) or not all(
+                    isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
+                raise ConfigError(f"{where}: 'per-file-ignores' must map globs to lists of codes")
+            for codes in value.values():
+                check_codes(codes, where)
+            values["per_file_ignores"] = tuple((glob, tuple(codes)) for glob, codes in value.items())
+        elif key == "unsafe-fixes":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
+            values["unsafe_fixes"] = value
+        elif key == "options":
+            values["options"] = _options(value, where)
+        else:
+            raise ConfigError(f"{where}: unknown key '{raw_key}' in [tool.lossling]")
+    return Settings(**values)
+
+
+def _options(value: Any, where: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'options' must be a table of rule codes")
+    rules = {rule.code: rule for rule in all_rules()}
+    names = {rule.name: rule.code for rule in all_rules()}
+    result = []
+    for key, settings in value.items():
+        code = names.get(key, key)
+        rule = rules.get(code)
+        if rule is None:
+            raise ConfigError(f"{where}: unknown rule '{key}' in [tool.lossling.options]")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{where}: [tool.lossling.options.{key}] must be a table")
+        for name, setting in settings.items():
+            if name not in rule.options:
+                known = ", ".join(sorted(rule.options)) or "none"
+                raise ConfigError(f"{where}: unknown option '{name}' for {code} (known: {known})")
+            default = rule.options[name]
+            if not _same_type(setting, default):
+                raise ConfigError(f"{where}: option '{name}' of {code} must be {type(default).__name__}, "
+                                  f"got {type(setting).__name__}")
+        result.append((code, tuple(sorted(settings.items()))))
+    return tuple(result)
+
+
+def _same_type(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def check_codes(codes: list[str] | tuple[str, ...], where: str) -> None:
+    """Every entry must be a known code or a prefix of one (``LOSS``, ``LOSS1``, ``LOSS102``)."""
+    known = [rule.code for rule in all_rules()]
+    for code in codes:
+        if not any(k.startswith(code) for k in known) or not code.startswith("LOSS"):
+            raise ConfigError(f"{where}: unknown rule code '{code}'")
+
+
+def override(settings: Settings, **changes: Any) -> Settings:
+    """Command-line values replace the configuration's (None means: not given)."""
+    return replace(settings, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,162 @@
+"""The path of a finding: read, parse once, build the semantic view, run the rules, suppress, sort.
+
+``analyze`` is the part the flake8 plugin shares (it already holds the tree); ``check_source`` adds parsing and
+``# noqa``; ``check_file`` adds reading bytes, with every failure turned into a message that names the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass, field
+
+from .config import Settings
+from .finding import Finding
+from .rule import Rule
+from .semantic.module import Module, split_lines
+from .suppression import noqa_codes, skips_file, suppressed
+
+
+class SourceError(Exception):
+    """A file that cannot be checked: unreadable, undecodable, or not valid Python. The message says why."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.col = line, col
+
+
+@dataclass
+class Source:
+    """A decoded file, with what is needed to write it back exactly: its encoding and BOM."""
+
+    text: str
+    encoding: str = "utf-8"
+    bom: bool = False
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode(self.encoding)
+        return (b"\xef\xbb\xbf" + data) if self.bom else data
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: SourceError | None = None
+
+
+def decode(data: bytes) -> Source:
+    """Bytes to text the way Python reads a source file: BOM, PEP 263 coding cookie, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"cannot decode: {error}") from None
+    bom = encoding == "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise SourceError(f"cannot decode as {encoding}: {error}") from None
+    return Source(text, "utf-8" if bom else encoding, bom)
+
+
+def read(path: str) -> Source:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    return decode(data)
+
+
+def parse(text: str) -> ast.Module:
+    try:
+        return ast.parse(text)
+    except SyntaxError as error:
+        raise SourceError(f"syntax error: {error.msg}", error.lineno, (error.offset or 1) - 1) from None
+    except (ValueError, MemoryError, RecursionError) as error:
+        raise SourceError(f"cannot parse: {error or 'too deeply nested'}") from None
+
+
+def active(rules: list[Rule], text: str) -> list[Rule]:
+    """The rules whose trigger words occur in the text (the others cannot fire)."""
+    return [rule for rule in rules if not rule.triggers or any(t in text for t in rule.triggers)]
+
+
+def analyze(tree: ast.Module, text: str, path: str, rules: list[Rule]) -> list[Finding]:
+    """Run ``rules`` over a parsed file; one finding per root cause (see ``Rule.supersedes``), in source order."""
+    rules = active(rules, text)
+    if not rules:
+        return []
+    module = Module(tree, text, path)
+    findings: list[Finding] = []
+    try:
+        for rule in rules:
+            findings.extend(rule.check(module))
+    except RecursionError:
+        raise SourceError("too deeply nested to check") from None
+    return sorted(_dedupe(findings, rules), key=Finding.sort_key)
+
+
+def _dedupe(findings: list[Finding], rules: list[Rule]) -> list[Finding]:
+    supersedes = {rule.code: rule.supersedes for rule in rules}
+    kept = []
+    for finding in findings:
+        if not any(finding.code in supersedes.get(other.code, ()) and other.span.contains(finding.span)
+                   for other in findings if other is not finding):
+            kept.append(finding)
+    return kept
+
+
+def check_source(text: str, path: str, settings: Settings) -> list[Finding]:
+    """Findings in ``text`` that the settings enable and no ``# noqa`` silences. Raises SourceError."""
+    tree = parse(text)
+    if skips_file(text):
+        return []
+    findings = analyze(tree, text, path, settings.rules(path))
+    return unsuppressed(findings, text) if findings and "noqa" in text.lower() else findings
+
+
+def unsuppressed(findings: list[Finding], text: str) -> list[Finding]:
+    """Drop findings silenced by ``# noqa``. As in flake8, a comment anywhere in a multi-line statement counts."""
+    lines = split_lines(text)
+    ranges = _logical_lines(text)
+    kept = []
+    for finding in findings:
+        first, last = ranges.get(finding.line, (finding.line, finding.line))
+        codes = noqa_codes("\n".join(lines[first - 1:last]))
+        if not suppressed(finding.code, codes):
+            kept.append(finding)
+    return kept
+
+
+def _logical_lines(text: str) -> dict[int, tuple[int, int]]:
+    """Physical line -> the first and last line of the logical line (statement) it belongs to."""
+    ranges: dict[int, tuple[int, int]] = {}
+    start = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.COMMENT, tokenize.NL) and start is None:
+                continue
+            if start is None:
+                start = token.start[0]
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                for line in range(start, token.end[0] + 1):
+                    ranges[line] = (start, token.end[0])
+                start = None
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return ranges
+
+
+def check_file(path: str, settings: Settings) -> FileResult:
+    """Check one file on disk; a failure becomes ``FileResult.error``, never an exception."""
+    if path.endswith(".ipynb"):
+        from .notebook import check_notebook
+
+        return check_notebook(path, settings)
+    try:
+        source = read(path)
+        return FileResult(path, check_source(source.text, path, settings))
+    except SourceError as error:
+        return FileResult(path, error=error)

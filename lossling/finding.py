@@ -1,0 +1,74 @@
+"""What a rule reports: a finding at a span, with an optional fix made of edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Safety(str, Enum):
+    """How far a fix can be trusted. ``SAFE`` fixes keep values and gradients on benign inputs; ``UNSAFE`` ones
+    change values (an eps, a clamp, a semantic repair) and run only with ``--unsafe-fixes``."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    NONE = "none"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range: 1-based lines, 0-based character columns, end exclusive (like ``ast``)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def contains(self, other: Span) -> bool:
+        return (self.line, self.col) <= (other.line, other.col) and (other.end_line, other.end_col) <= (
+            self.end_line, self.end_col)
+
+
+@dataclass(frozen=True)
+class Import:
+    """An import a fix needs: ``import module as alias`` (name None) or ``from module import name as alias``."""
+
+    module: str
+    name: str | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the expression at ``span`` with ``text`` (a Python expression)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    safety: Safety
+    imports: tuple[Import, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    span: Span
+    fix: Fix | None = field(default=None, compare=False)
+    path: str = ""
+    cell: int | None = None  # notebooks: the 1-based code cell; span lines are then lines of the cell
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def col(self) -> int:
+        return self.span.col
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.cell or 0, self.span.line, self.span.col, self.code)

@@ -1,0 +1,166 @@
+"""Applying fixes: libcst codemods over the findings' edits, repeated until the file is stable, written atomically.
+
+Each edit names the span of an expression and its replacement text. The fixer finds that expression in libcst's
+tree by position, swaps in the parsed replacement (keeping the original's parentheses), adds the imports the
+fixes need once with libcst's ``AddImportsVisitor``, and checks that the result still parses. Everything outside
+the rewritten expressions stays byte for byte: libcst keeps comments, whitespace and newline style.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .config import Settings
+from .engine import SourceError, check_source, parse
+from .finding import Edit, Finding, Safety
+
+MAX_PASSES = 8
+
+
+@dataclass
+class FixResult:
+    text: str
+    fixed: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+
+
+def applicable(finding: Finding, unsafe: bool) -> bool:
+    fix = finding.fix
+    return fix is not None and (fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE))
+
+
+def fix_source(text: str, path: str, settings: Settings, unsafe: bool = False) -> FixResult:
+    """Apply every applicable fix until nothing changes. Raises SourceError if the file cannot be parsed."""
+    fixed: list[Finding] = []
+    findings = check_source(text, path, settings)
+    for _ in range(MAX_PASSES):
+        chosen = _non_overlapping([f for f in findings if applicable(f, unsafe)])
+        if not chosen:
+            break
+        new_text = apply(text, chosen)
+        if new_text == text:
+            break
+        parse(new_text)  # a fix that breaks the file is a bug: refuse it rather than write it
+        text, fixed = new_text, fixed + chosen
+        findings = check_source(text, path, settings)
+    return FixResult(text, fixed, findings)
+
+
+def _non_overlapping(findings: list[Finding]) -> list[Finding]:
+    """Outermost fixes first; a fix whose edits overlap a chosen one waits for the next pass."""
+    chosen: list[Finding] = []
+    taken: list = []
+    for finding in sorted(findings, key=lambda f: (f.span.line, f.span.col, -f.span.end_line, -f.span.end_col)):
+        spans = [edit.span for edit in finding.fix.edits]
+        if any(_overlap(a, b) for a in spans for b in taken):
+            continue
+        chosen.append(finding)
+        taken.extend(spans)
+    return chosen
+
+
+def _overlap(a, b) -> bool:
+    return (a.line, a.col) < (b.end_line, b.end_col) and (b.line, b.col) < (a.end_line, a.end_col)
+
+
+def apply(text: str, findings: list[Finding]) -> str:
+    """One libcst pass: replace each edited expression and add the needed imports."""
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise SourceError(f"libcst cannot parse: {error.message}", error.raw_line, error.raw_column) from None
+    edits = {_key(edit): edit for finding in findings for edit in finding.fix.edits}
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    replacer = _Replacer(edits, wrapper.resolve(PositionProvider), tree.default_indent)
+    tree = wrapper.module.visit(replacer)
+    missing = set(edits) - replacer.done
+    if missing:
+        raise SourceError(f"internal error: no expression at {sorted(missing)[0]} to rewrite")
+    context = CodemodContext()
+    imports = {imp for finding in findings for imp in finding.fix.imports}
+    for imp in sorted(imports, key=lambda i: (i.module, i.name or "", i.alias or "")):
+        AddImportsVisitor.add_needed_import(context, imp.module, imp.name, imp.alias)
+    if imports:
+        tree = AddImportsVisitor(context).transform_module(tree)
+    return tree.code
+
+
+def _key(edit: Edit) -> tuple[int, int, int, int]:
+    span = edit.span
+    return span.line, span.col, span.end_line, span.end_col
+
+
+# Replacement expressions of these kinds bind as tightly as the call they usually replace.
+_ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString)
+# Parents in which a looser replacement needs parentheses to keep its meaning.
+_OPERATOR_PARENTS = (cst.BinaryOperation, cst.UnaryOperation, cst.BooleanOperation, cst.Comparison,
+                     cst.ComparisonTarget, cst.Attribute, cst.Subscript, cst.Call, cst.Await)
+
+
+class _Replacer(cst.CSTTransformer):
+    def __init__(self, edits: dict[tuple[int, int, int, int], Edit], positions, default_indent: str) -> None:
+        super().__init__()
+        self.edits, self.positions, self.done = edits, positions, set()
+        self.default_indent = default_indent
+        self.stack: list[cst.CSTNode] = []
+
+    def _parse(self, text: str) -> cst.BaseExpression:
+        """Parse replacement text taken from the file. libcst re-adds the enclosing block's indentation to
+        continuation lines, so it is taken off them first; the rewritten lines then stay where they were."""
+        indent = "".join(self.default_indent if block.indent is None else block.indent
+                         for block in self.stack if isinstance(block, cst.IndentedBlock))
+        lines = text.split("\n")
+        if indent and len(lines) > 1 and all(line.startswith(indent) or not line.strip() for line in lines[1:]):
+            text = "\n".join([lines[0]] + [line[len(indent):] for line in lines[1:]])
+        return cst.parse_expression(text)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
+        self.stack.pop()
+        if isinstance(original, cst.BaseExpression):
+            position = self.positions.get(original)
+            if position is not None:
+                key = (position.start.line, position.start.column, position.end.line, position.end.column)
+                edit = self.edits.get(key)
+                if edit is not None and key not in self.done:
+                    self.done.add(key)
+                    replacement = self._parse(edit.text)
+                    lpar, rpar = original.lpar, original.rpar
+                    parent = self.stack[-1] if self.stack else None
+                    if not lpar and not isinstance(replacement, _ATOMIC) and isinstance(parent, _OPERATOR_PARENTS):
+                        lpar, rpar = [cst.LeftParen()], [cst.RightParen()]
+                    return replacement.with_changes(lpar=lpar, rpar=rpar)
+        return updated
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write through a temporary file in the same folder and ``os.replace``, keeping the file's mode; a symlink
+    is followed, so the link stays a link."""
+    target = os.path.realpath(path)
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    folder = os.path.dirname(target) or "."
+    handle, temporary = tempfile.mkstemp(prefix=".lossling-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

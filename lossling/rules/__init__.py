@@ -1,0 +1,1 @@
+"""The rule catalog: one module per rule, found by ``lossling.rule.all_rules``."""

@@ -1,0 +1,231 @@
+"""Framework knowledge as data: which qualified name is which operation, and what the stable form is called.
+
+Every spelling of an operation maps to one canonical op name (``"log"``, ``"softmax"``, ``"sum"`` ...) and the
+framework family it belongs to. Rules match ops, never spellings, so adding a framework or a spelling is a change
+to the tables below and nothing else.
+
+Spec strings list names in a namespace: ``"log exp"`` maps each name to the op of the same name, and
+``"reduce_sum>sum"`` maps the spelling ``reduce_sum`` to the op ``sum``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Api:
+    op: str
+    framework: str
+    kind: str = "function"  # "function"; "module": a class whose instances are called (nn.Sigmoid(), BCELoss())
+
+
+def _parse(spec: str) -> list[tuple[str, str]]:
+    pairs = []
+    for word in spec.split():
+        spelled, _, op = word.partition(">")
+        pairs.append((spelled, op or spelled))
+    return pairs
+
+
+_MATH = (
+    "log log1p log2 log10 exp expm1 sqrt rsqrt square pow abs sigmoid softmax log_softmax softplus relu tanh cosh "
+    "sum mean prod std var max min amax amin clamp clamp_min clamp_max clip maximum minimum where divide div>divide "
+    "true_divide>divide floor_divide>floordiv norm det logdet slogdet logsumexp logaddexp xlogy acos asin atanh "
+    "arccos>acos arcsin>asin arctanh>atanh count_nonzero masked_select masked_fill stack cat>concat cosine_similarity "
+    "finfo sign isnan isinf nan_to_num reciprocal erf lgamma digamma"
+)
+_LOSSES_TORCH = (
+    "binary_cross_entropy>bce binary_cross_entropy_with_logits>bce_logits cross_entropy nll_loss>nll kl_div "
+    "mse_loss>mse l1_loss>mae smooth_l1_loss>smooth_l1 huber_loss>huber ctc_loss>ctc"
+)
+_TF_MATH = (
+    "log log1p exp expm1 sqrt rsqrt square pow abs sigmoid softplus tanh cosh reduce_sum>sum reduce_mean>mean "
+    "reduce_prod>prod reduce_std>std reduce_variance>var reduce_max>max reduce_min>min reduce_logsumexp>logsumexp "
+    "maximum minimum divide truediv>divide divide_no_nan floordiv xlogy acos asin atanh count_nonzero "
+    "log_sigmoid>logsigmoid softmax log_softmax l2_normalize>normalize reciprocal erf lgamma digamma is_nan>isnan "
+    "multiply_no_nan"
+)
+_TF_TOP = (
+    "exp sqrt rsqrt square pow abs sigmoid tanh cosh reduce_sum>sum reduce_mean>mean reduce_prod>prod "
+    "reduce_max>max reduce_min>min reduce_logsumexp>logsumexp maximum minimum divide truediv>divide where norm "
+    "clip_by_value>clip boolean_mask stack concat cast"
+)
+# Names TensorFlow 1 had at the top level and TensorFlow 2 removed (they live on in tf.compat.v1 and tf.math).
+TF1_REMOVED = (
+    "log log1p log_sigmoid>logsigmoid div>divide div_no_nan>divide_no_nan reciprocal squared_difference rsqrt "
+    "expm1 erf lgamma digamma floordiv is_nan>isnan to_float"
+)
+_TF_NN = (
+    "softmax log_softmax sigmoid softplus relu l2_normalize>normalize "
+    "sigmoid_cross_entropy_with_logits>sigmoid_ce_logits softmax_cross_entropy_with_logits>softmax_ce_logits "
+    "softmax_cross_entropy_with_logits_v2>softmax_ce_logits "
+    "sparse_softmax_cross_entropy_with_logits>sparse_softmax_ce_logits weighted_cross_entropy_with_logits>weighted_ce_logits"
+)
+_KERAS_OPS = (
+    "log log1p exp expm1 sqrt square power>pow abs sigmoid softmax log_softmax log_sigmoid>logsigmoid softplus relu "
+    "tanh cosh sum mean prod std var max min clip maximum minimum where divide true_divide>divide divide_no_nan "
+    "norm logsumexp logaddexp arccos>acos arcsin>asin arctanh>atanh count_nonzero stack normalize "
+    "binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy"
+)
+_KERAS_BACKEND = (
+    "log exp sqrt square pow abs sigmoid softmax softplus relu sum mean prod std var max min clip maximum minimum "
+    "epsilon binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy"
+)
+_KERAS_LOSS_FUNCTIONS = (
+    "binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy mean_squared_error>mse mse "
+    "mean_absolute_error>mae mae log_cosh huber kl_divergence>keras_kl_div kld>keras_kl_div "
+    "cosine_similarity"
+)
+_ACTIVATIONS = "softmax sigmoid softplus relu log_softmax tanh"
+_NUMPY = (
+    "log log1p log2 log10 exp expm1 sqrt square power>pow abs tanh cosh sum mean prod std var max min amax amin clip "
+    "maximum minimum where divide true_divide>divide norm det slogdet logaddexp arccos>acos arcsin>asin "
+    "arctanh>atanh count_nonzero stack concatenate>concat isnan nan_to_num reciprocal"
+)
+_SCIPY_SPECIAL = "expit>sigmoid softmax log_softmax logsumexp xlogy entr log_expit>logsigmoid"
+_JAX_NN = "softmax log_softmax sigmoid log_sigmoid>logsigmoid softplus relu logsumexp normalize>standardize"
+
+_TORCH_MODULES = (
+    "Sigmoid>sigmoid Softmax>softmax LogSoftmax>log_softmax LogSigmoid>logsigmoid Softplus>softplus ReLU>relu "
+    "Softmin>softmin BCELoss>bce BCEWithLogitsLoss>bce_logits CrossEntropyLoss>cross_entropy NLLLoss>nll "
+    "KLDivLoss>kl_div MSELoss>mse L1Loss>mae SmoothL1Loss>smooth_l1 HuberLoss>huber CTCLoss>ctc "
+    "CosineSimilarity>cosine_similarity"
+)
+_KERAS_LOSS_CLASSES = (
+    "BinaryCrossentropy>binary_crossentropy CategoricalCrossentropy>categorical_crossentropy "
+    "SparseCategoricalCrossentropy>sparse_categorical_crossentropy MeanSquaredError>mse MeanAbsoluteError>mae "
+    "LogCosh>log_cosh Huber>huber KLDivergence>keras_kl_div"
+)
+
+# framework -> {namespace: spec}; every namespace is a fully qualified module path.
+_FUNCTIONS: dict[str, dict[str, str]] = {
+    "torch": {
+        "torch": _MATH + " " + "logsigmoid>logsigmoid special_expit>sigmoid",
+        "torch.special": "expit>sigmoid logit log_softmax softmax logsumexp xlogy entr log1p expm1",
+        "torch.nn.functional": "softmax log_softmax softmin sigmoid logsigmoid softplus relu normalize "
+        "cosine_similarity " + _LOSSES_TORCH,
+        "torch.linalg": "norm vector_norm>norm matrix_norm det slogdet",
+    },
+    "tf": {
+        "tensorflow": _TF_TOP + " " + TF1_REMOVED,
+        "tensorflow.math": _TF_MATH,
+        "tensorflow.nn": _TF_NN,
+        "tensorflow.linalg": "norm det logdet slogdet l2_normalize>normalize",
+        "tensorflow.keras.backend": _KERAS_BACKEND,
+        "tensorflow.keras.activations": _ACTIVATIONS,
+        "tensorflow.keras.losses": _KERAS_LOSS_FUNCTIONS,
+    },
+    "tf1": {
+        "tensorflow.compat.v1": _TF_TOP + " " + TF1_REMOVED,
+        "tensorflow.compat.v1.math": _TF_MATH,
+        "tensorflow.compat.v1.nn": _TF_NN,
+        "tensorflow.compat.v1.linalg": "norm det logdet slogdet l2_normalize>normalize",
+        "tensorflow.compat.v1.losses": "sigmoid_cross_entropy softmax_cross_entropy",
+    },
+    "keras": {
+        "keras.ops": _KERAS_OPS,
+        "tensorflow.keras.ops": _KERAS_OPS,
+        "keras.activations": _ACTIVATIONS,
+        "keras.losses": _KERAS_LOSS_FUNCTIONS,
+        "keras.backend": _KERAS_BACKEND,
+    },
+    "numpy": {"numpy": _NUMPY, "numpy.linalg": "norm det slogdet"},
+    "scipy": {"scipy.special": _SCIPY_SPECIAL},
+    "jax": {
+        "jax.numpy": _NUMPY + " logaddexp",
+        "jax.numpy.linalg": "norm det slogdet",
+        "jax.nn": _JAX_NN,
+        "jax.scipy.special": "xlogy entr logsumexp expit>sigmoid",
+        "flax.linen": "softmax log_softmax sigmoid log_sigmoid>logsigmoid softplus relu",
+        "optax": "adam adamw nadam adamax rmsprop adagrad sgd",
+    },
+}
+
+_MODULES: dict[str, dict[str, str]] = {
+    "torch": {"torch.nn": _TORCH_MODULES},
+    "keras": {
+        "keras.losses": _KERAS_LOSS_CLASSES,
+        "tensorflow.keras.losses": _KERAS_LOSS_CLASSES,
+        "keras.layers": "Softmax>softmax",
+        "tensorflow.keras.layers": "Softmax>softmax",
+    },
+}
+
+
+def _build() -> dict[str, Api]:
+    table: dict[str, Api] = {}
+    for kind, source in (("function", _FUNCTIONS), ("module", _MODULES)):
+        for framework, namespaces in source.items():
+            for namespace, spec in namespaces.items():
+                for spelled, op in _parse(spec):
+                    table.setdefault(f"{namespace}.{spelled}", Api(op, framework, kind))
+    return table
+
+
+FUNCTIONS: dict[str, Api] = _build()
+"""Qualified name -> Api, for every function and module class spelling the rules know."""
+
+# Ops that PyTorch tensors (and, for reductions, NumPy/JAX arrays) have as methods: ``x.log()``, ``x.sum(1)``.
+TENSOR_METHODS: dict[str, str] = dict(
+    _parse(
+        "log log1p log2 log10 exp expm1 sqrt rsqrt square pow abs sigmoid softmax log_softmax logsumexp relu tanh "
+        "cosh sum mean prod std var max min amax amin clamp clamp_min clamp_max clip div>divide divide "
+        "true_divide>divide norm det logdet maximum minimum masked_fill xlogy acos asin atanh arccos>acos "
+        "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num"
+    )
+)
+
+# Roots whose import makes a file "framework code" (tensors flow through it).
+FRAMEWORK_ROOTS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
+
+# Stable replacements: (op, framework) -> qualified name. Rules ask by the op they want to emit.
+STABLE: dict[tuple[str, str], str] = {}
+for _fw, _ns, _spec in (
+    ("torch", "torch.nn.functional", "log_softmax logsigmoid softplus softmax normalize cosine_similarity "
+     "binary_cross_entropy_with_logits>bce_logits binary_cross_entropy>bce cross_entropy"),
+    ("torch", "torch", "logsumexp logaddexp log1p expm1 sigmoid logdet xlogy clamp vector_norm"),
+    ("torch", "torch.special", "entr"),
+    ("torch", "torch.linalg", "vector_norm>norm slogdet"),
+    ("tf", "tensorflow.nn", "log_softmax softmax sigmoid_cross_entropy_with_logits>sigmoid_ce_logits "
+     "softmax_cross_entropy_with_logits>softmax_ce_logits "
+     "sparse_softmax_cross_entropy_with_logits>sparse_softmax_ce_logits"),
+    ("tf", "tensorflow.math", "log_sigmoid>logsigmoid log1p expm1 softplus reduce_logsumexp>logsumexp xlogy "
+     "sigmoid divide_no_nan l2_normalize>normalize"),
+    ("tf", "tensorflow.linalg", "logdet slogdet"),
+    ("tf1", "tensorflow.compat.v1.nn", "log_softmax softmax sigmoid_cross_entropy_with_logits>sigmoid_ce_logits "
+     "softmax_cross_entropy_with_logits_v2>softmax_ce_logits "
+     "sparse_softmax_cross_entropy_with_logits>sparse_softmax_ce_logits"),
+    ("tf1", "tensorflow.compat.v1.math", "log_sigmoid>logsigmoid log1p expm1 softplus "
+     "reduce_logsumexp>logsumexp xlogy sigmoid divide_no_nan l2_normalize>normalize"),
+    ("keras", "keras.ops", "log_softmax log_sigmoid>logsigmoid log1p expm1 softplus logsumexp logaddexp softmax "
+     "sigmoid divide_no_nan normalize binary_crossentropy categorical_crossentropy"),
+    ("numpy", "numpy", "log1p expm1 logaddexp"),
+    ("numpy", "scipy.special", "log_softmax log_expit>logsigmoid logsumexp softmax expit>sigmoid xlogy entr"),
+    ("scipy", "scipy.special", "log_softmax log_expit>logsigmoid logsumexp softmax expit>sigmoid xlogy entr"),
+    ("jax", "jax.nn", "log_softmax log_sigmoid>logsigmoid softplus logsumexp softmax sigmoid"),
+    ("jax", "jax.numpy", "log1p expm1 logaddexp"),
+    ("jax", "jax.scipy.special", "xlogy entr"),
+):
+    for _spelled, _op in _parse(_spec):
+        STABLE.setdefault((_op, _fw), f"{_ns}.{_spelled}")
+
+# Where a framework names the reduction/activation axis.
+AXIS_KEYWORD = {"torch": "dim"}
+
+
+def axis_keyword(framework: str) -> str:
+    return AXIS_KEYWORD.get(framework, "axis")
+
+
+def stable(op: str, framework: str) -> str | None:
+    """The qualified name of the stable ``op`` in ``framework``, if the framework has one."""
+    return STABLE.get((op, framework))
+
+
+def framework_of(qualname: str) -> str | None:
+    """The framework family a qualified name lives in, for names the table does not list (e.g. a model class)."""
+    root = qualname.partition(".")[0]
+    if qualname.startswith("tensorflow.compat.v1"):
+        return "tf1"
+    return {"tensorflow": "tf", "jax": "jax", "flax": "jax", "scipy": "scipy"}.get(root, root)

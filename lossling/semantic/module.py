@@ -1,0 +1,505 @@
+"""The semantic view of one parsed file: what every rule sees.
+
+``Module`` wraps a stdlib ``ast`` tree (the one flake8 already holds, or the engine's own parse) and answers the
+questions rules ask: which framework operation a call is (through any import alias, method form or module
+instance), what a name was assigned, whether a value can be a tensor, what a constant evaluates to, and how to
+spell a replacement with the file's own imports. Everything is computed lazily and cached, so a rule pays only
+for what it asks.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..finding import Import, Span
+from . import apis
+from .scopes import SCOPE_NODES, Scope, build_scope
+
+_PARENT = "_lossling_parent"
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Functions whose parameters are tensors when the file imports a framework.
+_LOSSY_FUNCTION = re.compile(r"loss|criterion|objective|forward|nll|entropy|diverg|likelihood|^call$|^__call__$", re.I)
+# Calls of these look like model calls, whose results are tensors.
+_MODEL_NAME = re.compile(
+    r"(^|_)(model|net|network|encoder|decoder|head|backbone|classifier|critic|generator|discriminator|policy|"
+    r"module|layer|fc|linear|mlp|proj|embed\w*|conv\w*|block|cls|logits?)\d*$",
+    re.I,
+)
+# Parameters with these names hold tensors in a file that imports a framework.
+_TENSOR_PARAM = re.compile(
+    r"^(logits?|probs?|probabilities|preds?|predictions?|y_pred|y_true|y_hat|targets?|labels?|scores?|outputs?|"
+    r"inputs?|embeddings?|activations?|log_probs?|features?)$")
+_INPUT_KEYWORDS = ("input", "x", "logits", "features", "a", "tensor", "inputs")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_INF_NAMES = {"math.inf", "numpy.inf", "numpy.infty", "torch.inf", "jax.numpy.inf"}
+
+
+@dataclass(frozen=True)
+class OpCall:
+    """A call recognised as a framework operation.
+
+    ``kind`` is "function" (``torch.log(x)``), "method" (``x.log()``, receiver in ``receiver``) or "module" (an
+    instance of ``nn.Sigmoid()``/``nn.BCELoss()``/a Keras loss class called on tensors; its constructor call is
+    ``ctor``).
+    """
+
+    op: str
+    framework: str
+    node: ast.Call
+    kind: str
+    qualname: str | None = None
+    receiver: ast.expr | None = None
+    ctor: ast.Call | None = None
+
+    def arg(self, index: int, *names: str) -> ast.expr | None:
+        """Argument by position in the function's signature (the receiver of a method is position 0) or keyword."""
+        for keyword in self.node.keywords:
+            if keyword.arg in names:
+                return keyword.value
+        if self.receiver is not None:
+            if index == 0:
+                return self.receiver
+            index -= 1
+        args = self.node.args
+        if index < len(args) and not any(isinstance(a, ast.Starred) for a in args[: index + 1]):
+            return args[index]
+        return None
+
+    @property
+    def input(self) -> ast.expr | None:
+        return self.arg(0, *_INPUT_KEYWORDS)
+
+    def keyword(self, name: str) -> ast.expr | None:
+        """A keyword of the call, or of the constructor for module instances (``nn.Softmax(dim=1)``)."""
+        for call in (self.node, self.ctor):
+            if call is not None:
+                for keyword in call.keywords:
+                    if keyword.arg == name:
+                        return keyword.value
+        return None
+
+
+class Module:
+    """One file, parsed once, with imports resolved and bindings indexed on demand."""
+
+    def __init__(self, tree: ast.Module, source: str, path: str = "<stdin>") -> None:
+        self.tree = tree
+        self.source = source
+        self.path = path
+        self.lines = split_lines(source)
+        self._imports: dict[str, str] | None = None
+        self._scopes: dict[int, Scope] = {}
+        self._qualnames: dict[int, str | None] = {}
+        self._ops: dict[str, list[OpCall]] | None = None
+        self._opcalls: dict[int, OpCall | None] = {}
+        self._nodes: dict[type, list[ast.AST]] | None = None
+        self._class_attrs: dict[int, dict[str, list[ast.expr]]] = {}
+        self._tensor: dict[int, bool] = {}
+
+    # ----- traversal -------------------------------------------------------------------------------------------
+    def _index(self) -> dict[type, list[ast.AST]]:
+        if self._nodes is None:
+            nodes: dict[type, list[ast.AST]] = {}
+            stack: list[ast.AST] = [self.tree]
+            while stack:
+                node = stack.pop()
+                nodes.setdefault(type(node), []).append(node)
+                for child in ast.iter_child_nodes(node):
+                    setattr(child, _PARENT, node)
+                    stack.append(child)
+            for found in nodes.values():
+                found.sort(key=_position)
+            self._nodes = nodes
+        return self._nodes
+
+    def nodes(self, *types: type) -> list[ast.AST]:
+        """Every node of the given types, in source order."""
+        index = self._index()
+        if len(types) == 1:
+            return index.get(types[0], [])
+        return sorted((n for t in types for n in index.get(t, [])), key=_position)
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        self._index()
+        return getattr(node, _PARENT, None)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        parent = self.parent(node)
+        while parent is not None:
+            yield parent
+            parent = getattr(parent, _PARENT, None)
+
+    def scope_node(self, node: ast.AST) -> ast.AST:
+        """The function, lambda or module whose local names ``node`` sees (class bodies are skipped, as in Python)."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)):
+                return ancestor
+        return self.tree
+
+    def function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return ancestor
+        return None
+
+    def enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, ast.ClassDef):
+                return ancestor
+        return None
+
+    def scope(self, node: ast.AST) -> Scope:
+        scope = self._scopes.get(id(node))
+        if scope is None:
+            scope = self._scopes[id(node)] = build_scope(node)
+        return scope
+
+    # ----- imports and qualified names ------------------------------------------------------------------------
+    @property
+    def imports(self) -> dict[str, str]:
+        """Local name -> qualified name, for the imports at module level."""
+        if self._imports is None:
+            self._imports = {}
+            for bindings in self.scope(self.tree).bindings.values():
+                for binding in bindings:
+                    _add_imports(binding.node, self._imports)
+        return self._imports
+
+    @property
+    def frameworks(self) -> set[str]:
+        """The framework roots this file imports (torch, tensorflow, keras, jax, flax)."""
+        return {q.partition(".")[0] for q in self.imports.values()} & apis.FRAMEWORK_ROOTS
+
+    def qualname(self, node: ast.expr) -> str | None:
+        """``F.log_softmax`` -> ``torch.nn.functional.log_softmax`` through the file's imports, else None."""
+        key = id(node)
+        if key in self._qualnames:
+            return self._qualnames[key]
+        result = None
+        if isinstance(node, ast.Name):
+            result = self._import_of(node)
+        elif isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            if base is not None:
+                result = f"{base}.{node.attr}"
+        self._qualnames[key] = result
+        return result
+
+    def _import_of(self, name: ast.Name) -> str | None:
+        scope_node = self.scope_node(name)
+        if not isinstance(scope_node, ast.Module):
+            bindings = self.scope(scope_node).bindings.get(name.id)
+            if bindings:
+                local: dict[str, str] = {}
+                for binding in bindings:
+                    if not isinstance(binding.node, (ast.Import, ast.ImportFrom)):
+                        return None
+                    _add_imports(binding.node, local)
+                return local.get(name.id)
+        if self._comprehension_binds(name):
+            return None
+        qualname = self.imports.get(name.id)
+        if qualname is not None:
+            for binding in self.scope(self.tree).bindings.get(name.id, ()):
+                if isinstance(binding.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    return None
+        return qualname
+
+    def _comprehension_binds(self, name: ast.Name) -> bool:
+        for ancestor in self.ancestors(name):
+            if isinstance(ancestor, _COMPREHENSIONS):
+                for generator in ancestor.generators:
+                    if any(isinstance(t, ast.Name) and t.id == name.id for t in ast.walk(generator.target)):
+                        return True
+            elif isinstance(ancestor, SCOPE_NODES):
+                return False
+        return False
+
+    # ----- operations -----------------------------------------------------------------------------------------
+    def op(self, node: ast.AST | None) -> OpCall | None:
+        """The framework operation ``node`` calls, or None."""
+        if not isinstance(node, ast.Call):
+            return None
+        key = id(node)
+        if key not in self._opcalls:
+            self._opcalls[key] = self._resolve_op(node)
+        return self._opcalls[key]
+
+    def _resolve_op(self, node: ast.Call) -> OpCall | None:
+        func = node.func
+        qualname = self.qualname(func)
+        if qualname is not None:
+            api = apis.FUNCTIONS.get(qualname)
+            if api is not None and api.kind == "function":
+                return OpCall(api.op, api.framework, node, "function", qualname)
+            if api is not None:
+                return None  # constructing a module (nn.Sigmoid()) is not applying it
+        ctor = self.resolve(func)
+        if isinstance(ctor, ast.Call):
+            ctor_name = self.qualname(ctor.func)
+            api = apis.FUNCTIONS.get(ctor_name) if ctor_name else None
+            if api is not None and api.kind == "module":
+                return OpCall(api.op, api.framework, node, "module", ctor_name, ctor=ctor)
+        if isinstance(func, ast.Attribute) and qualname is None:
+            op = apis.TENSOR_METHODS.get(func.attr)
+            if op is not None and self.is_tensor(func.value):
+                return OpCall(op, self._method_framework(), node, "method", receiver=func.value)
+        return None
+
+    def _method_framework(self) -> str:
+        frameworks = self.frameworks
+        for root, name in (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf")):
+            if root in frameworks:
+                return name
+        return "numpy"
+
+    def ops(self, *names: str) -> list[OpCall]:
+        """Every call of the given ops in the file, in source order."""
+        if self._ops is None:
+            self._ops = {}
+            for call in self.nodes(ast.Call):
+                found = self.op(call)
+                if found is not None:
+                    self._ops.setdefault(found.op, []).append(found)
+        if len(names) == 1:
+            return self._ops.get(names[0], [])
+        return sorted((c for n in names for c in self._ops.get(n, [])), key=lambda c: _position(c.node))
+
+    def op_of(self, node: ast.AST | None, *names: str, follow: bool = True) -> OpCall | None:
+        """The op ``node`` computes if it is one of ``names``, following a name to its single assignment."""
+        target = self.resolve(node) if follow else node
+        found = self.op(target)
+        if found is not None and (not names or found.op in names):
+            return found
+        return None
+
+    # ----- data flow ------------------------------------------------------------------------------------------
+    def binding_value(self, name: ast.Name) -> ast.expr | None:
+        """The value of the single assignment that binds ``name`` in its scope (or at module level)."""
+        if self._comprehension_binds(name):
+            return None
+        scope_node = self.scope_node(name)
+        scope = self.scope(scope_node)
+        bindings = scope.bindings.get(name.id)
+        if bindings is None and not isinstance(scope_node, ast.Module):
+            scope = self.scope(self.tree)
+            bindings = scope.bindings.get(name.id)
+            if bindings and len(bindings) == 1 and bindings[0].value is not None:
+                return bindings[0].value
+            return None
+        if bindings and len(bindings) == 1:
+            binding = bindings[0]
+            if binding.value is not None and binding.line <= name.lineno and binding.value is not name:
+                return binding.value
+        return None
+
+    def attribute_value(self, node: ast.Attribute) -> ast.expr | None:
+        """``self.act`` -> the value of the one ``self.act = ...`` in the class's methods."""
+        if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+            return None
+        cls = self.enclosing_class(node)
+        if cls is None:
+            return None
+        attrs = self._class_attrs.get(id(cls))
+        if attrs is None:
+            attrs = self._class_attrs[id(cls)] = {}
+            for item in cls.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    for stmt in ast.walk(item):
+                        targets: list[ast.expr] = []
+                        if isinstance(stmt, ast.Assign):
+                            targets = stmt.targets
+                        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+                            targets = [stmt.target]
+                        for target in targets:
+                            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                                    and target.value.id == "self"):
+                                value = stmt.value if isinstance(stmt, ast.Assign) and len(targets) == 1 else None
+                                attrs.setdefault(target.attr, []).append(value)
+        values = attrs.get(node.attr)
+        return values[0] if values is not None and len(values) == 1 else None
+
+    def resolve(self, node: ast.AST | None, depth: int = 8) -> ast.AST | None:
+        """Follow names and ``self`` attributes to the single expression they were assigned."""
+        while depth > 0:
+            if isinstance(node, ast.Name):
+                value = self.binding_value(node)
+            elif isinstance(node, ast.Attribute):
+                value = self.attribute_value(node)
+            else:
+                return node
+            if value is None:
+                return node
+            node, depth = value, depth - 1
+        return node
+
+    # ----- tensors --------------------------------------------------------------------------------------------
+    def is_tensor(self, node: ast.AST | None) -> bool:
+        """Whether ``node`` can hold a tensor: a framework op's result, a model's output, a loss function's
+        parameter in framework code, or a name assigned from one of these."""
+        if node is None:
+            return False
+        key = id(node)
+        if key not in self._tensor:
+            self._tensor[key] = False  # cycles resolve to False
+            self._tensor[key] = self._is_tensor(node)
+        return self._tensor[key]
+
+    def _is_tensor(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Call):
+            if self.op(node) is not None:
+                return True
+            qualname = self.qualname(node.func)
+            if qualname is not None:
+                return qualname.partition(".")[0] in apis.FRAMEWORK_ROOTS and qualname[:1].islower() and (
+                    not qualname.rpartition(".")[2][:1].isupper())
+            callee = self.resolve(node.func)
+            if isinstance(callee, ast.Call):  # an instance of a framework class: nn.Linear(...)(x)
+                ctor = self.qualname(callee.func)
+                return ctor is not None and ctor.partition(".")[0] in apis.FRAMEWORK_ROOTS
+            name = _callee_name(node.func)
+            return bool(self.frameworks) and name is not None and bool(_MODEL_NAME.search(name))
+        if isinstance(node, (ast.Subscript, ast.Starred)):
+            return self.is_tensor(node.value)
+        if isinstance(node, ast.BinOp):
+            return self.is_tensor(node.left) or self.is_tensor(node.right)
+        if isinstance(node, ast.UnaryOp):
+            return self.is_tensor(node.operand)
+        if isinstance(node, ast.IfExp):
+            return self.is_tensor(node.body) or self.is_tensor(node.orelse)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            value = self.resolve(node, depth=1)
+            if value is not node:
+                return self.is_tensor(value)
+            if isinstance(node, ast.Name):
+                return self._is_tensor_param(node)
+        return False
+
+    def _is_tensor_param(self, name: ast.Name) -> bool:
+        scope_node = self.scope_node(name)
+        if not isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self.frameworks:
+            return False
+        scope = self.scope(scope_node)
+        if name.id not in scope.params or name.id in ("self", "cls") or len(scope.bindings.get(name.id, ())) != 1:
+            return False
+        if _LOSSY_FUNCTION.search(scope_node.name) or _TENSOR_PARAM.match(name.id):
+            return True
+        cls = self.enclosing_class(scope_node)
+        return cls is not None and bool(re.search(r"loss|criterion", cls.name, re.I))
+
+    # ----- values ---------------------------------------------------------------------------------------------
+    def const(self, node: ast.AST | None) -> float | None:
+        """The numeric value of a constant expression (literals, arithmetic, ``float('inf')``, constant names)."""
+        node = self.resolve(node, depth=3)
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            return float(value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = self.const(node.operand)
+            return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+        if isinstance(node, ast.BinOp):
+            left, right = self.const(node.left), self.const(node.right)
+            if left is None or right is None:
+                return None
+            try:
+                return _ARITH[type(node.op)](left, right)
+            except (KeyError, ZeroDivisionError, OverflowError, ValueError):
+                return None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float" and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                try:
+                    return float(arg.value)
+                except ValueError:
+                    return None
+        if isinstance(node, ast.Attribute) and self.qualname(node) in _INF_NAMES:
+            return math.inf
+        return None
+
+    # ----- source ---------------------------------------------------------------------------------------------
+    def text(self, node: ast.AST) -> str:
+        """The exact source text of ``node``."""
+        start = self.span(node)
+        if start.line == start.end_line:
+            return self.lines[start.line - 1][start.col:start.end_col]
+        parts = [self.lines[start.line - 1][start.col:]]
+        parts += self.lines[start.line:start.end_line - 1]
+        parts.append(self.lines[start.end_line - 1][:start.end_col])
+        return "\n".join(parts)
+
+    def span(self, node: ast.AST) -> Span:
+        """``node``'s position with character (not byte) columns."""
+        return Span(node.lineno, self._char_col(node.lineno, node.col_offset),
+                    node.end_lineno, self._char_col(node.end_lineno, node.end_col_offset))
+
+    def _char_col(self, line: int, byte_col: int) -> int:
+        text = self.lines[line - 1] if line - 1 < len(self.lines) else ""
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+    def spell(self, qualname: str) -> tuple[str, Import | None] | None:
+        """How to write ``qualname`` here: through the longest imported prefix, or with an import to add (None
+        when that import's name is already taken by something else in the file)."""
+        best: tuple[int, str] | None = None
+        for local, target in self.imports.items():
+            if (qualname == target or qualname.startswith(target + ".")) and (best is None or len(target) > best[0]):
+                best = (len(target), local + qualname[len(target):])
+        if best is not None:
+            return best[1], None
+        root = qualname.partition(".")[0]
+        short = {"tensorflow": "tf", "numpy": "np"}.get(root)
+        if short:
+            spelled, needed = short + qualname[len(root):], Import(root, None, short)
+        elif root in apis.FRAMEWORK_ROOTS or qualname.count(".") == 1:
+            spelled, needed = qualname, Import(root)
+        else:
+            spelled, needed = qualname, Import(qualname.rpartition(".")[0])
+        bound = needed.alias or needed.module.partition(".")[0]
+        if bound in self.scope(self.tree).bindings:
+            return None
+        return spelled, needed
+
+
+_ARITH = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: float(a ** b),
+}
+
+
+def split_lines(source: str) -> list[str]:
+    """Lines as Python counts them (only \\n, \\r\\n and \\r end a line; str.splitlines also splits at \\f)."""
+    return _NEWLINE.split(source)
+
+
+def _add_imports(node: ast.AST, into: dict[str, str]) -> None:
+    """Record what an import statement binds: ``import a.b as c`` -> c: a.b; ``import a.b`` -> a: a."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            root = alias.name.partition(".")[0]
+            into.setdefault(alias.asname or root, alias.name if alias.asname else root)
+    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        for alias in node.names:
+            if alias.name != "*":
+                into.setdefault(alias.asname or alias.name, f"{node.module}.{alias.name}")
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _callee_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None

@@ -1,0 +1,33 @@
+"""``# noqa`` comments and ``# lossling: skip-file``, read the way flake8 reads them."""
+
+from __future__ import annotations
+
+import re
+
+# flake8's own pattern, so that a comment means the same to both: "# noqa", "# noqa: A1,B2", "# NOQA:A1 B2".
+# Codes that are not LOSS codes are kept, so that "# noqa: E501" on a line does not silence lossling.
+_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+SKIP_FILE = re.compile(r"^\s*#\s*lossling:\s*skip-file\b", re.MULTILINE)
+
+
+def skips_file(source: str) -> bool:
+    return SKIP_FILE.search(source) is not None
+
+
+def noqa_codes(line: str) -> frozenset[str] | None:
+    """None when the line has no noqa; an empty set for a bare ``# noqa``; else the codes it names."""
+    if "noqa" not in line.lower():
+        return None
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    return frozenset(c.upper() for c in _CODE.findall(codes)) if codes else frozenset()
+
+
+def suppressed(code: str, codes: frozenset[str] | None) -> bool:
+    """flake8's semantics: a bare noqa silences everything, a listed code (or a prefix of it) silences that code."""
+    if codes is None:
+        return False
+    return not codes or any(code.startswith(c) for c in codes)

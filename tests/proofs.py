@@ -1,0 +1,222 @@
+"""The numerical proof harness: a fix is run through lossling itself, then both versions run in the framework.
+
+A proof file is ``fixtures/<CODE>/proof_<name>.py``: functions named ``case_*`` taking tensors, and a ``PROOF``
+dict literal::
+
+    PROOF = {
+        "framework": "torch",            # torch | tensorflow | keras | jax | numpy
+        "unsafe": False,                 # fix with --unsafe-fixes (the rule's fix changes values)
+        "dtype": "float32",              # the dtype the cases run in (float16/bfloat16 for dtype rules)
+        "benign": [[arg, ...], ...],     # inputs where original and fix must agree (values and gradients)
+        "edge": [[arg, ...], ...],       # inputs where the original breaks and the fix must hold
+        "rtol": 1e-5, "atol": 1e-6,      # tolerances for "agree" (optional)
+        "cases": {"case_x": {"edge": ...}},  # per-case overrides of any key above (optional)
+    }
+
+An ``arg`` is a nested list of numbers (a float tensor that gets a gradient), or a dict: ``{"float": [...],
+"grad": False}``, ``{"int": [...]}``, ``{"bool": [...]}``, ``{"value": python_object}``.
+
+Benign inputs: the fixed case gives the original's values and gradients within tolerance. Edge inputs: the
+fixed case is finite; the original is not finite or differs from the float64 reference (the original run in
+float64), so a proof cannot pass vacuously; and for a safe fix the fixed case matches that reference.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from helpers import fix
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+DEFAULTS = {"unsafe": False, "dtype": "float32", "rtol": 1e-5, "atol": 1e-6, "benign": [], "edge": []}
+
+
+@dataclass
+class Outcome:
+    value: np.ndarray
+    grads: list[np.ndarray]
+
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(self.value)) and all(np.all(np.isfinite(g)) for g in self.grads))
+
+
+def load_proof(path: Path) -> tuple[str, dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PROOF" for t in node.targets):
+            return text, {**DEFAULTS, **ast.literal_eval(node.value)}
+    raise AssertionError(f"{path.name} has no PROOF = {{...}} literal")
+
+
+def case_names(text: str) -> list[str]:
+    return [n.name for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name.startswith("case_")]
+
+
+def function_source(text: str, name: str) -> str:
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return ast.unparse(node)
+    raise AssertionError(f"{name} is missing")
+
+
+def namespace(text: str, path: Path) -> dict[str, Any]:
+    scope: dict[str, Any] = {"__name__": f"proof_{path.stem}"}
+    exec(compile(text, str(path), "exec"), scope)
+    return scope
+
+
+def fixed_text(text: str, path: Path, unsafe: bool) -> str:
+    return fix(text, unsafe=unsafe, path=str(path))
+
+
+# ----- running a case in a framework ----------------------------------------------------------------------------
+def _as_array(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().to(dtype=__import__("torch").float64).numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def run_torch(fn: Callable, args: list, dtype: str) -> Outcome:
+    import torch
+
+    made, wrt = [], []
+    for arg in args:
+        if isinstance(arg, dict):
+            if "int" in arg:
+                made.append(torch.tensor(arg["int"], dtype=torch.int64))
+            elif "bool" in arg:
+                made.append(torch.tensor(arg["bool"], dtype=torch.bool))
+            elif "value" in arg:
+                made.append(arg["value"])
+            else:
+                made.append(torch.tensor(arg["float"], dtype=getattr(torch, dtype)))
+            continue
+        tensor = torch.tensor(arg, dtype=getattr(torch, dtype), requires_grad=True)
+        made.append(tensor)
+        wrt.append(tensor)
+    out = fn(*made)
+    grads = torch.autograd.grad(out.float().sum(), wrt, allow_unused=True) if wrt and out.requires_grad else []
+    grads = [np.zeros(w.shape) if g is None else _as_array(g) for g, w in zip(grads, wrt)]
+    return Outcome(_as_array(out), grads)
+
+
+def run_tensorflow(fn: Callable, args: list, dtype: str) -> Outcome:
+    import tensorflow as tf
+
+    made, wrt = [], []
+    with tf.GradientTape(persistent=False) as tape:
+        for arg in args:
+            if isinstance(arg, dict):
+                if "int" in arg:
+                    made.append(tf.constant(arg["int"], dtype=tf.int64))
+                elif "bool" in arg:
+                    made.append(tf.constant(arg["bool"], dtype=tf.bool))
+                elif "value" in arg:
+                    made.append(arg["value"])
+                else:
+                    made.append(tf.constant(arg["float"], dtype=getattr(tf, dtype)))
+                continue
+            tensor = tf.constant(arg, dtype=getattr(tf, dtype))
+            tape.watch(tensor)
+            made.append(tensor)
+            wrt.append(tensor)
+        out = fn(*made)
+        total = tf.reduce_sum(tf.cast(out, tf.float64))
+    grads = tape.gradient(total, wrt) if wrt else []
+    grads = [np.zeros(w.shape) if g is None else np.asarray(tf.cast(g, tf.float64)) for g, w in zip(grads, wrt)]
+    return Outcome(np.asarray(tf.cast(out, tf.float64)), grads)
+
+
+def run_jax(fn: Callable, args: list, dtype: str) -> Outcome:
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    made, wrt = [], []
+    for arg in args:
+        if isinstance(arg, dict):
+            if "int" in arg:
+                made.append(jnp.asarray(arg["int"], dtype=jnp.int64))
+            elif "bool" in arg:
+                made.append(jnp.asarray(arg["bool"], dtype=jnp.bool_))
+            elif "value" in arg:
+                made.append(arg["value"])
+            else:
+                made.append(jnp.asarray(arg["float"], dtype=getattr(jnp, dtype)))
+            continue
+        wrt.append(len(made))
+        made.append(jnp.asarray(arg, dtype=getattr(jnp, dtype)))
+    value = fn(*made)
+    grads = []
+    if wrt:
+        def total(*free):
+            full = list(made)
+            for index, item in zip(wrt, free):
+                full[index] = item
+            return jnp.sum(fn(*full).astype(jnp.float64))
+
+        grads = jax.grad(total, argnums=tuple(range(len(wrt))))(*[made[i] for i in wrt])
+    return Outcome(np.asarray(value, dtype=np.float64), [np.asarray(g, dtype=np.float64) for g in grads])
+
+
+def run_numpy(fn: Callable, args: list, dtype: str) -> Outcome:
+    made = []
+    for arg in args:
+        if isinstance(arg, dict):
+            made.append(arg["value"] if "value" in arg else np.asarray(arg.get("float", arg.get("int", arg.get("bool")))))
+        else:
+            made.append(np.asarray(arg, dtype=dtype))
+    with np.errstate(all="ignore"):
+        return Outcome(np.asarray(fn(*made), dtype=np.float64), [])
+
+
+RUNNERS = {"torch": run_torch, "tensorflow": run_tensorflow, "keras": run_tensorflow, "jax": run_jax,
+           "numpy": run_numpy}
+
+
+def close(a: Outcome, b: Outcome, rtol: float, atol: float) -> bool:
+    if a.value.shape != b.value.shape or len(a.grads) != len(b.grads):
+        return False
+    pairs = [(a.value, b.value)] + list(zip(a.grads, b.grads))
+    return all(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=False) for x, y in pairs)
+
+
+def describe(outcome: Outcome) -> str:
+    grads = ", ".join(np.array2string(g, precision=4) for g in outcome.grads)
+    return f"value {np.array2string(outcome.value, precision=4)} grads [{grads}]"
+
+
+def prove_case(original: Callable, fixed: Callable, settings: dict[str, Any]) -> None:
+    """Assert both halves of the proof for one case; the message says which input failed and how."""
+    run = RUNNERS[settings["framework"]]
+    dtype, rtol, atol = settings["dtype"], settings["rtol"], settings["atol"]
+    assert settings["benign"] and settings["edge"], "a proof needs benign and edge inputs"
+    for args in settings["benign"]:
+        before, after = run(original, args, dtype), run(fixed, args, dtype)
+        assert before.finite(), f"benign input {args} is not benign: original gives {describe(before)}"
+        assert close(before, after, rtol, atol), (
+            f"benign input {args}: original {describe(before)} but fixed {describe(after)}")
+    for args in settings["edge"]:
+        before, after = run(original, args, dtype), run(fixed, args, dtype)
+        reference = run(original, args, "float64")
+        assert after.finite(), f"edge input {args}: the fix is not finite: {describe(after)}"
+        broken = not before.finite() or not close(before, reference, max(rtol, 1e-3), max(atol, 1e-3))
+        assert broken, f"edge input {args}: the original is fine there ({describe(before)}); the proof is vacuous"
+        if not settings["unsafe"]:
+            assert reference.finite(), f"edge input {args}: the float64 reference is not finite; pick another edge"
+            edge_rtol, edge_atol = max(rtol, 1e-4), max(atol, 1e-4)
+            assert close(after, reference, edge_rtol, edge_atol), (
+                f"edge input {args}: fixed {describe(after)} but float64 reference {describe(reference)}")
+
+
+def proof_files(root: Path) -> list[Path]:
+    return sorted(root.glob("LOSS*/proof_*.py"))
+
