@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import call_args, movable, sibling, stable_call
+from ..rewrite import atom, call_args, movable, sibling, stable_call
 from ..rule import Rule, Safety
 from ..semantic.apis import axis_keyword
 from ..semantic.module import Module, OpCall
@@ -35,7 +35,7 @@ class LogOfSoftmax(Rule):
         if call is not module.resolve(log.input) or not movable(module, call, log.node):
             return None
         if softmax.kind == "method":
-            text = f"{module.text(softmax.receiver)}.log_softmax{call_args(module, call)}"
+            text = f"{atom(module, softmax.receiver)}.log_softmax{call_args(module, call)}"
             return self.replace(module, log.node, text)
         if softmax.kind == "function":
             spelled = sibling(module, softmax, "log_softmax") or stable_call(module, "log_softmax", softmax.framework)

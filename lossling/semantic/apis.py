@@ -166,6 +166,11 @@ def _build() -> dict[str, Api]:
 FUNCTIONS: dict[str, Api] = _build()
 """Qualified name -> Api, for every function and module class spelling the rules know."""
 
+# Op -> the last names its calls can have ("sum": {"sum", "reduce_sum"}), to find candidate calls cheaply.
+SPELLINGS: dict[str, set[str]] = {}
+# Last names of the classes whose instances compute an op when called (Sigmoid, BCELoss, ...).
+MODULE_CLASSES: frozenset[str] = frozenset(q.rpartition(".")[2] for q, a in FUNCTIONS.items() if a.kind == "module")
+
 # Ops that PyTorch tensors (and, for reductions, NumPy/JAX arrays) have as methods: ``x.log()``, ``x.sum(1)``.
 TENSOR_METHODS: dict[str, str] = dict(
     _parse(
@@ -175,6 +180,11 @@ TENSOR_METHODS: dict[str, str] = dict(
         "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num"
     )
 )
+
+for _qualname, _api in FUNCTIONS.items():
+    SPELLINGS.setdefault(_api.op, set()).add(_qualname.rpartition(".")[2])
+for _method, _op in TENSOR_METHODS.items():
+    SPELLINGS.setdefault(_op, set()).add(_method)
 
 # Roots whose import makes a file "framework code" (tensors flow through it).
 FRAMEWORK_ROOTS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
@@ -210,6 +220,24 @@ for _fw, _ns, _spec in (
     for _spelled, _op in _parse(_spec):
         STABLE.setdefault((_op, _fw), f"{_ns}.{_spelled}")
 
+# Distributions with a probs/logits pair: qualified name -> (the activation whose output ``probs`` is when
+# ``logits`` is its input, the position of ``probs`` when passed positionally, None where only keywords count).
+_DISTRIBUTIONS = (
+    "categorical.Categorical>softmax@0 one_hot_categorical.OneHotCategorical>softmax@0 "
+    "relaxed_categorical.RelaxedOneHotCategorical>softmax@1 multinomial.Multinomial>softmax@1 "
+    "bernoulli.Bernoulli>sigmoid@0 continuous_bernoulli.ContinuousBernoulli>sigmoid@0 geometric.Geometric>sigmoid@0 "
+    "binomial.Binomial>sigmoid@1 negative_binomial.NegativeBinomial>sigmoid@1 "
+    "relaxed_bernoulli.RelaxedBernoulli>sigmoid@1"
+)
+DISTRIBUTIONS: dict[str, tuple[str, int | None]] = {}
+for _spelled, _op in _parse(_DISTRIBUTIONS):
+    _activation, _, _position = _op.partition("@")
+    _submodule, _, _cls = _spelled.partition(".")
+    for _ns, _pos in (("torch.distributions", int(_position)), (f"torch.distributions.{_submodule}", int(_position)),
+                      ("tensorflow_probability.distributions", None),
+                      ("tensorflow_probability.substrates.jax.distributions", None)):
+        DISTRIBUTIONS[f"{_ns}.{_cls}"] = (_activation, _pos)
+
 # Where a framework names the reduction/activation axis.
 AXIS_KEYWORD = {"torch": "dim"}
 
@@ -221,6 +249,10 @@ def axis_keyword(framework: str) -> str:
 def stable(op: str, framework: str) -> str | None:
     """The qualified name of the stable ``op`` in ``framework``, if the framework has one."""
     return STABLE.get((op, framework))
+
+
+TF1_ONLY: frozenset[str] = frozenset(f"tensorflow.{spelled}" for spelled, _ in _parse(TF1_REMOVED))
+"""Qualified names that exist only in TensorFlow 1 (``tensorflow.log``): never emit them in a fix."""
 
 
 def framework_of(qualname: str) -> str | None:

@@ -17,9 +17,8 @@ from typing import Iterator
 
 from ..finding import Import, Span
 from . import apis
-from .scopes import SCOPE_NODES, Scope, build_scope
+from .scopes import PARENT, SCOPE_NODES, Index, Scope, build_index, callee_name
 
-_PARENT = "_lossling_parent"
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Functions whose parameters are tensors when the file imports a framework.
 _LOSSY_FUNCTION = re.compile(r"loss|criterion|objective|forward|nll|entropy|diverg|likelihood|^call$|^__call__$", re.I)
@@ -92,46 +91,36 @@ class Module:
         self.path = path
         self.lines = split_lines(source)
         self._imports: dict[str, str] | None = None
-        self._scopes: dict[int, Scope] = {}
         self._qualnames: dict[int, str | None] = {}
-        self._ops: dict[str, list[OpCall]] | None = None
+        self._ops: dict[str, list[OpCall]] = {}
         self._opcalls: dict[int, OpCall | None] = {}
-        self._nodes: dict[type, list[ast.AST]] | None = None
+        self._built: Index | None = None
+        self._module_calls: dict[str, set[str]] | None = None
         self._class_attrs: dict[int, dict[str, list[ast.expr]]] = {}
         self._tensor: dict[int, bool] = {}
 
     # ----- traversal -------------------------------------------------------------------------------------------
-    def _index(self) -> dict[type, list[ast.AST]]:
-        if self._nodes is None:
-            nodes: dict[type, list[ast.AST]] = {}
-            stack: list[ast.AST] = [self.tree]
-            while stack:
-                node = stack.pop()
-                nodes.setdefault(type(node), []).append(node)
-                for child in ast.iter_child_nodes(node):
-                    setattr(child, _PARENT, node)
-                    stack.append(child)
-            for found in nodes.values():
-                found.sort(key=_position)
-            self._nodes = nodes
-        return self._nodes
+    def _index(self) -> Index:
+        if self._built is None:
+            self._built = build_index(self.tree)
+        return self._built
 
     def nodes(self, *types: type) -> list[ast.AST]:
         """Every node of the given types, in source order."""
-        index = self._index()
+        index = self._index().nodes
         if len(types) == 1:
             return index.get(types[0], [])
         return sorted((n for t in types for n in index.get(t, [])), key=_position)
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         self._index()
-        return getattr(node, _PARENT, None)
+        return getattr(node, PARENT, None)
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         parent = self.parent(node)
         while parent is not None:
             yield parent
-            parent = getattr(parent, _PARENT, None)
+            parent = getattr(parent, PARENT, None)
 
     def scope_node(self, node: ast.AST) -> ast.AST:
         """The function, lambda or module whose local names ``node`` sees (class bodies are skipped, as in Python)."""
@@ -153,10 +142,8 @@ class Module:
         return None
 
     def scope(self, node: ast.AST) -> Scope:
-        scope = self._scopes.get(id(node))
-        if scope is None:
-            scope = self._scopes[id(node)] = build_scope(node)
-        return scope
+        """The bindings of the scope ``node`` opens (module, function, lambda, class or comprehension)."""
+        return self._index().scopes[id(node)]
 
     # ----- imports and qualified names ------------------------------------------------------------------------
     @property
@@ -212,9 +199,8 @@ class Module:
     def _comprehension_binds(self, name: ast.Name) -> bool:
         for ancestor in self.ancestors(name):
             if isinstance(ancestor, _COMPREHENSIONS):
-                for generator in ancestor.generators:
-                    if any(isinstance(t, ast.Name) and t.id == name.id for t in ast.walk(generator.target)):
-                        return True
+                if name.id in self.scope(ancestor).bindings:
+                    return True
             elif isinstance(ancestor, SCOPE_NODES):
                 return False
         return False
@@ -259,15 +245,39 @@ class Module:
 
     def ops(self, *names: str) -> list[OpCall]:
         """Every call of the given ops in the file, in source order."""
-        if self._ops is None:
-            self._ops = {}
-            for call in self.nodes(ast.Call):
-                found = self.op(call)
-                if found is not None:
-                    self._ops.setdefault(found.op, []).append(found)
-        if len(names) == 1:
-            return self._ops.get(names[0], [])
-        return sorted((c for n in names for c in self._ops.get(n, [])), key=lambda c: _position(c.node))
+        found: list[OpCall] = []
+        for name in names:
+            if name not in self._ops:
+                self._ops[name] = [c for c in (self.op(call) for call in self._candidates(name))
+                                   if c is not None and c.op == name]
+            found.extend(self._ops[name])
+        if len(names) > 1:
+            found.sort(key=lambda c: _position(c.node))
+        return found
+
+    def _candidates(self, op: str) -> list[ast.Call]:
+        """Calls that can be ``op``: by the name they call (``log``, ``reduce_sum``), or through a name bound
+        to a module instance of that op (``self.act = nn.Sigmoid()`` ... ``self.act(x)``)."""
+        calls = self._index().calls
+        names = set(apis.SPELLINGS.get(op, ())) | {"()"}
+        names |= {n for n, ops in self._module_instances().items() if op in ops}
+        found = [call for name in names for call in calls.get(name, ())]
+        found.sort(key=_position)
+        return found
+
+    def _module_instances(self) -> dict[str, set[str]]:
+        """Names and attributes assigned a module instance (``nn.Sigmoid()``), with the ops they compute."""
+        if self._module_calls is None:
+            self._module_calls = {}
+            for node in self.nodes(ast.Assign):
+                value = node.value
+                if isinstance(value, ast.Call) and callee_name(value.func) in apis.MODULE_CLASSES:
+                    api = apis.FUNCTIONS.get(self.qualname(value.func) or "")
+                    if api is not None and api.kind == "module":
+                        for target in node.targets:
+                            if isinstance(target, (ast.Name, ast.Attribute)):
+                                self._module_calls.setdefault(callee_name(target), set()).add(api.op)
+        return self._module_calls
 
     def op_of(self, node: ast.AST | None, *names: str, follow: bool = True) -> OpCall | None:
         """The op ``node`` computes if it is one of ``names``, following a name to its single assignment."""

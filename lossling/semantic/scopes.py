@@ -1,8 +1,9 @@
-"""Scopes and bindings: which names a function or module binds, and where.
+"""One walk over a module that indexes what the semantic view needs: nodes by type, parents, calls by the name
+they call, and the bindings of every scope.
 
-A scope records every binding of every name in it (assignments, parameters, loop targets, imports, defs), without
-looking into nested functions, classes, lambdas or comprehensions, which are scopes of their own. Data flow in the
-rules is deliberately simple: a name is followed to its value only when the scope binds it exactly once.
+A scope records every binding of every name in it (assignments, parameters, loop targets, imports, defs).
+Functions, lambdas, classes and comprehensions open scopes of their own, as in Python. Data flow in the rules is
+deliberately simple: a name is followed to its value only when its scope binds it exactly once.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+PARENT = "_lossling_parent"
 SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp,
-           ast.GeneratorExp)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_VALUED = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 
 
 @dataclass
@@ -30,63 +33,89 @@ class Scope:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     params: frozenset[str] = frozenset()
 
+    def bind(self, name: str, node: ast.AST, value: ast.expr | None) -> None:
+        self.bindings.setdefault(name, []).append(Binding(node, value, getattr(node, "lineno", 0)))
+
     def single(self, name: str) -> Binding | None:
         found = self.bindings.get(name)
         return found[0] if found is not None and len(found) == 1 else None
 
 
-def _bind_target(scope: Scope, target: ast.expr, stmt: ast.AST, value: ast.expr | None) -> None:
-    if isinstance(target, ast.Name):
-        scope.bindings.setdefault(target.id, []).append(Binding(stmt, value, stmt.lineno))
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _bind_target(scope, element, stmt, None)
-    elif isinstance(target, ast.Starred):
-        _bind_target(scope, target.value, stmt, None)
+@dataclass
+class Index:
+    nodes: dict[type, list[ast.AST]]
+    scopes: dict[int, Scope]
+    calls: dict[str, list[ast.Call]]  # by the last name of the callee: "log" for torch.log(x) and x.log()
 
 
-def build_scope(node: ast.AST) -> Scope:
-    """Collect the bindings of the scope opened by ``node`` (module, function, lambda or class)."""
-    scope = Scope(node)
-    body: list[ast.AST]
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        args = node.args
-        names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-        names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
-        scope.params = frozenset(names)
-        for name in names:
-            scope.bindings.setdefault(name, []).append(Binding(node, None, node.lineno))
-        body = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
-    else:
-        body = list(getattr(node, "body", []))
-    stack = body[::-1]
+def callee_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return "()"  # a call of a call's result: nn.BCELoss()(p, y)
+
+
+def _bind_name(scope: Scope, name: ast.Name, parent: ast.AST) -> None:
+    value = None
+    if isinstance(parent, ast.Assign):
+        value = parent.value if len(parent.targets) == 1 and parent.targets[0] is name else None
+    elif isinstance(parent, (ast.AnnAssign, ast.NamedExpr)):
+        value = parent.value
+    scope.bind(name.id, parent if isinstance(parent, ast.stmt) else name, value)
+
+
+def build_index(tree: ast.Module) -> Index:
+    """Walk ``tree`` once, in source order (pre-order), setting each node's parent (``_lossling_parent``)."""
+    nodes: dict[type, list[ast.AST]] = {}
+    scopes: dict[int, Scope] = {id(tree): Scope(tree)}
+    calls: dict[str, list[ast.Call]] = {}
+    stack: list[tuple[ast.AST, Scope]] = [(tree, scopes[id(tree)])]
     while stack:
-        child = stack.pop()
-        if isinstance(child, ast.Assign):
-            value = child.value if len(child.targets) == 1 else None
-            for target in child.targets:
-                _bind_target(scope, target, child, value)
-        elif isinstance(child, ast.AnnAssign) and child.value is not None:
-            _bind_target(scope, child.target, child, child.value)
-        elif isinstance(child, ast.AugAssign):
-            _bind_target(scope, child.target, child, None)
-        elif isinstance(child, ast.NamedExpr):
-            _bind_target(scope, child.target, child, child.value)
-        elif isinstance(child, (ast.For, ast.AsyncFor)):
-            _bind_target(scope, child.target, child, None)
-        elif isinstance(child, ast.withitem) and child.optional_vars is not None:
-            _bind_target(scope, child.optional_vars, child.context_expr, None)
-        elif isinstance(child, (ast.Import, ast.ImportFrom)):
-            for alias in child.names:
-                name = alias.asname or alias.name.partition(".")[0]
-                scope.bindings.setdefault(name, []).append(Binding(child, None, child.lineno))
-        elif isinstance(child, ast.ExceptHandler) and child.name:
-            scope.bindings.setdefault(child.name, []).append(Binding(child, None, child.lineno))
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            scope.bindings.setdefault(child.name, []).append(Binding(child, None, child.lineno))
-            stack.extend(child.decorator_list)
+        node, scope = stack.pop()
+        kind = type(node)
+        nodes.setdefault(kind, []).append(node)
+        inner = scope
+        outer_fields: tuple[str, ...] = ()
+        if kind is ast.Name:
+            if not isinstance(node.ctx, ast.Load):
+                _bind_name(scope, node, getattr(node, PARENT))
             continue
-        if isinstance(child, _NESTED):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(child))))
-    return scope
+        if kind is ast.Call:
+            calls.setdefault(callee_name(node.func), []).append(node)
+        elif kind in _FUNCTIONS:
+            if kind is not ast.Lambda:
+                scope.bind(node.name, node, None)
+            inner = scopes[id(node)] = Scope(node)
+            args = node.args
+            params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+            params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+            for name in params:
+                inner.bind(name, node, None)
+            inner.params = frozenset(params)
+            outer_fields = ("decorator_list", "returns")
+        elif kind is ast.ClassDef:
+            scope.bind(node.name, node, None)
+            inner = scopes[id(node)] = Scope(node)
+            outer_fields = ("decorator_list", "bases", "keywords")
+        elif kind in _COMPREHENSIONS:
+            inner = scopes[id(node)] = Scope(node)
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for alias in node.names:
+                scope.bind(alias.asname or alias.name.partition(".")[0], node, None)
+        elif kind is ast.ExceptHandler and node.name:
+            scope.bind(node.name, node, None)
+        children = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            child_scope = scope if name in outer_fields else inner
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        setattr(item, PARENT, node)
+                        children.append((item, child_scope))
+            elif isinstance(value, ast.AST):
+                setattr(value, PARENT, node)
+                children.append((value, child_scope))
+        stack.extend(reversed(children))  # visit in source order, so bindings are listed in source order
+    return Index(nodes, scopes, calls)

@@ -1,0 +1,173 @@
+"""Speed and memory of lossling on real code, as ratios against baselines measured in the same run.
+
+    python benchmarks/bench.py                      # the pinned corpus (kornia, monai, pytorch-metric-learning, timm)
+    python benchmarks/bench.py --transformers       # also transformers 5.23.0, to check that cost grows linearly
+    python benchmarks/bench.py --corpus DIR         # any folder of Python files instead of the pinned corpus
+
+The pinned wheels are downloaded from PyPI once (pip download) and their .py files unpacked under --cache.
+Every figure is a median of --repeat runs, single process unless stated. The baselines: ``ast.parse`` of the same
+files (the floor for any Python checker), ``libcst.parse_module`` (with --libcst) and plain flake8 (pyflakes and
+pycodestyle, with lossling's plugin filtered out of flake8's plugin list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+CORPUS = ("kornia==0.9.0", "monai==1.6.1", "pytorch-metric-learning==2.9.0", "timm==1.0.31")
+TRANSFORMERS = ("transformers==5.23.0",)
+
+# Plain flake8: every installed plugin but lossling's.
+PLAIN_FLAKE8 = (
+    "import sys, flake8.plugins.finder as finder\n"
+    "found = finder.find_plugins\n"
+    "finder.find_plugins = lambda *a, **k: [p for p in found(*a, **k) if p.package != 'lossling']\n"
+    "from flake8.main.cli import main\n"
+    "sys.exit(main())\n"
+)
+# Peak resident memory of a command, in MB, printed on the last line of stderr.
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=sys.stderr)\n"
+)
+
+
+def fetch(specs: tuple[str, ...], cache: Path) -> Path:
+    """Unpack the .py files of pinned wheels into cache/<name>/ (once) and return the folder holding them."""
+    root = cache / "-".join(s.split("==")[0] for s in specs)
+    for spec in specs:
+        name = spec.split("==")[0]
+        target = root / name
+        if (target / ".done").exists():
+            continue
+        with tempfile.TemporaryDirectory() as wheels:
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
+                            "-d", wheels, spec], check=True)
+            wheel = next(Path(wheels).glob("*.whl"))
+            shutil.rmtree(target, ignore_errors=True)
+            with zipfile.ZipFile(wheel) as archive:
+                for member in archive.namelist():
+                    if member.endswith(".py"):
+                        out = target / member
+                        out.parent.mkdir(parents=True, exist_ok=True)
+                        out.write_bytes(archive.read(member))
+        (target / ".done").touch()
+    return root
+
+
+def python_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if p.is_file())
+
+
+def timed(action, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(*command: str) -> None:
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def parse_all(files: list[Path], parse) -> None:
+    for path in files:
+        try:
+            parse(path.read_text(encoding="utf-8"))
+        except Exception:  # a file the parser rejects still cost its time
+            pass
+
+
+def peak_mb(*command: str) -> float:
+    done = subprocess.run([sys.executable, "-c", PEAK, *command], capture_output=True, text=True)
+    return float(done.stderr.strip().splitlines()[-1])
+
+
+def measure(folder: Path, repeat: int, with_libcst: bool, with_flake8: bool) -> dict[str, float]:
+    files = python_files(folder)
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    lossling = [sys.executable, "-m", "lossling", "check", "--no-cache", str(folder)]
+    figures: dict[str, float] = {"files": len(files), "lines": lines}
+    figures["ast.parse"] = timed(lambda: parse_all(files, ast.parse), repeat)
+    if with_libcst:
+        import libcst
+
+        figures["libcst.parse_module"] = timed(lambda: parse_all(files, libcst.parse_module), repeat)
+    figures["lossling -j1"] = timed(lambda: run(*lossling, "-j", "1"), repeat)
+    figures["lossling -j2"] = timed(lambda: run(*lossling, "-j", "2"), repeat)
+    figures["lossling fix --diff -j1"] = timed(
+        lambda: run(sys.executable, "-m", "lossling", "fix", "--diff", "--no-cache", "-j", "1", str(folder)), repeat)
+    with tempfile.TemporaryDirectory() as cache_home:
+        cached = [sys.executable, "-m", "lossling", "check", "--cache-dir", cache_home, "-j", "1", str(folder)]
+        figures["lossling first run (cache)"] = timed(lambda: run(*cached), 1)
+        figures["lossling second run (cache)"] = timed(lambda: run(*cached), repeat)
+    figures["lossling peak MB"] = peak_mb(*lossling, "-j", "1")
+    if with_flake8:
+        plain = [sys.executable, "-c", PLAIN_FLAKE8, "-j", "1", "--exit-zero", str(folder)]
+        plugin = [sys.executable, "-m", "flake8", "-j", "1", "--exit-zero", str(folder)]
+        figures["flake8 plain -j1"] = timed(lambda: run(*plain), repeat)
+        figures["flake8 + lossling -j1"] = timed(lambda: run(*plugin), repeat)
+    return figures
+
+
+def report(name: str, f: dict[str, float]) -> None:
+    per = 100_000 / f["lines"]
+    print(f"\n== {name}: {int(f['files'])} files, {int(f['lines'])} lines")
+    for key, value in f.items():
+        if key not in ("files", "lines"):
+            unit = "MB" if "MB" in key else "s"
+            print(f"  {key:<30} {value:9.2f} {unit}")
+    floor = f["ast.parse"]
+    print(f"  lossling -j1 / ast.parse         {f['lossling -j1'] / floor:6.2f}x   (bar: <= 4x)")
+    print(f"  lossling -j2 / lossling -j1      {f['lossling -j2'] / f['lossling -j1']:6.2f}x   (bar: <= 0.6x)")
+    print(f"  cached second run / first run    "
+          f"{f['lossling second run (cache)'] / f['lossling first run (cache)']:6.2f}x   (bar: <= 0.10x)")
+    print(f"  fix --diff / check (-j1)         {f['lossling fix --diff -j1'] / f['lossling -j1']:6.2f}x")
+    print(f"  peak memory                      {f['lossling peak MB']:6.0f} MB  (bar: <= 200 MB)")
+    if "libcst.parse_module" in f:
+        print(f"  libcst.parse_module / ast.parse  {f['libcst.parse_module'] / floor:6.2f}x")
+    if "flake8 plain -j1" in f:
+        added = f["flake8 + lossling -j1"] / f["flake8 plain -j1"] - 1
+        print(f"  flake8 + plugin vs plain flake8  {added:+6.1%}   (bar: <= +10%)")
+        print(f"  lossling -j1 / plain flake8      {f['lossling -j1'] / f['flake8 plain -j1']:6.2f}x")
+    print(f"  lossling -j1 per 100k lines      {f['lossling -j1'] * per:6.2f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, help="a folder of Python files (default: the pinned corpus)")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "lossling-bench")
+    parser.add_argument("--transformers", action="store_true", help="also measure transformers 5.23.0")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--libcst", action="store_true", help="also time libcst.parse_module (slow)")
+    parser.add_argument("--no-flake8", action="store_true", help="skip the flake8 figures")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    corpora = [("corpus", args.corpus or fetch(CORPUS, args.cache))]
+    if args.transformers:
+        corpora.append(("transformers", fetch(TRANSFORMERS, args.cache)))
+    results = {}
+    for name, folder in corpora:
+        results[name] = measure(folder, args.repeat, args.libcst, not args.no_flake8)
+        report(name, results[name])
+    if len(results) == 2:
+        a, b = (r["lossling -j1"] / r["lines"] for r in results.values())
+        print(f"\nper-line cost, transformers vs corpus: {b / a:.2f}x   (bar: within 0.8x..1.2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
