@@ -60,7 +60,7 @@ class Finding:
     span: Span
     fix: Fix | None = field(default=None, compare=False)
     path: str = ""
-    cell: int | None = None  # notebooks: the 1-based code cell; span lines are then lines of the cell
+    cell: int | None = None  # notebooks: the cell's 1-based index among all cells; span lines are then the cell's
 
     @property
     def line(self) -> int:

@@ -1,0 +1,454 @@
+"""Jupyter notebooks (``.ipynb``): check the code cells as one module, fix them, write back only changed sources.
+
+Reading a notebook
+    Only code cells are checked; markdown and raw cells are not. The code cells are joined top to bottom into one
+    virtual module with a line map, so names flow between cells as when the notebook runs top to bottom:
+    ``p = torch.sigmoid(z)`` in one cell and ``torch.log(p)`` in a later one is log-of-sigmoid.
+
+    A finding names its cell as Jupyter and ruff count cells: the 1-based index among *all* cells, markdown and raw
+    cells included (``nb.ipynb:cell 3:2:5: LOSS102 ...``); its line and column are within that cell. JSON and SARIF
+    output carry the same cell number (``"cell"``) and cell-relative lines.
+
+    IPython syntax is masked line by line so the rest of the cell is checked: line magics (``%timeit f()``),
+    shell commands (``!pip install x``), help (``?obj``, ``obj?``, ``obj??``) and assignments from them
+    (``files = !ls``, ``t = %timeit -o f()``), with their backslash continuations. Only lines that start a
+    statement are masked, never text inside a string or brackets. A masked line is not checked. A cell whose
+    first line is a cell magic (``%%bash``, ``%%writefile``) is skipped, except for the cell magics that run their
+    body as Python in the kernel (``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``, ``%%debug``), whose body
+    is checked. A trailing ``;`` needs no masking: it is Python.
+
+    ``# noqa`` works on a cell line as in a ``.py`` file. A whole notebook is skipped when its metadata says
+    ``"lossling": {"skip": true}``, or when a code cell has a ``# lossling: skip-file`` line (as in a ``.py``
+    file; put it in the first cell). Notebooks whose kernel language is not Python are skipped too.
+
+    A notebook lossling cannot read safely gets a message and is left untouched byte for byte: text that is not
+    UTF-8 JSON, nbformat other than 4, no ``cells`` list, a cell that is not an object or has no ``cell_type``,
+    a code cell without ``source`` or whose ``source`` is neither a list of strings nor a string, and a code cell
+    that is not valid Python once masked (the message names the cell). nbformat 4 allows a cell's source to be one
+    string instead of a list of lines, and Jupyter opens such notebooks, so a string source is accepted: it is
+    checked, and a fixed source stays one string.
+
+Writing a fix
+    Fixes run on each changed cell separately (libcst, as for ``.py`` files), so no fix crosses a cell boundary.
+    An import a fix needs goes into the cell of the notebook's first top-level import (else the first code cell
+    with code), after that cell's leading imports. Only the ``source`` values of the changed cells are replaced,
+    in the original JSON text: outputs, execution counts, metadata, cell ids, the nbformat version and the layout
+    (indentation, key order, trailing newline, line endings, escapes) stay byte for byte, so the git diff of a
+    fixed notebook shows only the source change. A list source stays a list of lines in Jupyter's split (each
+    line keeps its ``\\n``); lines that did not change keep their original JSON spelling, and new lines are
+    encoded as the file encodes text (non-ASCII characters raw, or as ``\\u`` escapes when the file escapes them).
+
+Why not nbformat
+    ``nbformat.read`` joins each source list into one string and ``nbformat.write`` serializes the whole
+    document its own way (indent 1, sorted keys, its own escaping), so a notebook saved by Colab (indent 2,
+    unsorted keys), or one with a float or an escape written differently, would show unrelated changes in git.
+    Its full schema validation would also refuse notebooks Jupyter opens for reasons that have nothing to do with
+    code, and would add nbformat, jsonschema and traitlets to every install. So lossling reads the JSON itself,
+    checks the fields it reads and writes, and edits the text in place; the tests validate the fixed notebooks
+    with nbformat.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, replace
+from json.decoder import scanstring
+
+from .config import Settings
+from .engine import FileResult, SourceError, check_source, parse
+from .finding import Edit, Finding, Fix, Safety, Span
+from .fixer import MAX_PASSES, _non_overlapping, apply, applicable, write_atomic
+from .runner import FixOutcome
+
+# Cell magics that run their body as Python in the kernel's namespace: the body is checked.
+PYTHON_CELL_MAGICS = frozenset({"capture", "debug", "prun", "time", "timeit"})
+
+# Placeholders for masked lines: a comment at the top level (so a leading magic does not end the import block
+# that imports are added to), ``pass`` inside a block (where a comment would leave the block empty).
+_TOP = "#lossling-ipython"
+_NESTED = "pass  " + _TOP
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_HELP = re.compile(r"\?{1,2}\S.*|[^#'\"]*\S\?{1,2}")
+_ASSIGN = re.compile(r"[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class _Cell:
+    number: int  # 1-based index among all cells, as Jupyter shows it
+    index: int  # 0-based position in the "cells" array
+    text: str  # the source as one string
+    masked: str  # the source with IPython lines replaced by placeholders
+    hidden: tuple[str, ...]  # the masked lines' original text, in order
+
+
+@dataclass
+class _Notebook:
+    text: str  # the JSON text, without a BOM
+    bom: bool
+    cells: list[_Cell]  # the code cells to check, in order
+    sources: dict[int, object]  # cell index -> the original JSON value of its source (a list or a string)
+    skip: bool
+
+
+def check_notebook(path: str, settings: Settings) -> FileResult:
+    """Check the code cells of a notebook; findings carry their cell and a cell-relative span."""
+    try:
+        notebook = _read(path)
+        if notebook.skip:
+            return FileResult(path)
+        findings, virtual = _check(notebook.cells, path, settings)
+        return FileResult(path, [virtual.to_cell(f) for f in findings])
+    except SourceError as error:
+        return FileResult(path, error=error)
+
+
+def fix_notebook(path: str, settings: Settings, write: bool) -> FixOutcome:
+    """Fix a notebook's code cells; write it back (only the changed sources) when ``write`` and something changed.
+    ``before`` and ``after`` of the outcome are the notebook's JSON text."""
+    try:
+        notebook = _read(path)
+        if notebook.skip:
+            return FixOutcome(path, notebook.text, notebook.text)
+        cells, fixed, remaining = _fix(notebook.cells, path, settings, settings.unsafe_fixes)
+        after = _render(notebook, cells)
+        outcome = FixOutcome(path, notebook.text, after, fixed, remaining)
+        if write and outcome.changed:
+            write_atomic(path, (("\ufeff" if notebook.bom else "") + after).encode("utf-8"))
+        return outcome
+    except SourceError as error:
+        return FixOutcome(path, error=error)
+    except RecursionError:
+        return FixOutcome(path, error=SourceError("too deeply nested to fix; left unchanged"))
+    except OSError as error:
+        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
+
+
+# Reading ---------------------------------------------------------------------------------------------------------
+
+def _read(path: str) -> _Notebook:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceError(f"not a notebook: byte 0x{data[error.start]:02x} is not valid UTF-8") from None
+    bom = text.startswith("\ufeff")
+    text = text[1:] if bom else text
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"not a notebook: invalid JSON: {error.msg}", error.lineno, error.colno - 1) from None
+    if not isinstance(document, dict):
+        raise SourceError("not a notebook: the JSON is not an object")
+    version = document.get("nbformat")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SourceError("not a notebook: no 'nbformat' version")
+    if version != 4:
+        raise SourceError(f"nbformat {version} is not supported, only nbformat 4 "
+                          "(upgrade it with `jupyter nbconvert --to notebook --inplace`)")
+    raw_cells = document.get("cells")
+    if not isinstance(raw_cells, list):
+        raise SourceError("not a notebook: no 'cells' list")
+    cells, sources = [], {}
+    for index, cell in enumerate(raw_cells):
+        number = index + 1
+        if not isinstance(cell, dict):
+            raise SourceError(f"cell {number} is not a JSON object")
+        if not isinstance(cell.get("cell_type"), str):
+            raise SourceError(f"cell {number} has no 'cell_type'")
+        if cell["cell_type"] != "code":
+            continue
+        if "source" not in cell:
+            raise SourceError(f"cell {number} has no 'source'")
+        source = cell["source"]
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            joined = "".join(source)
+        elif isinstance(source, str):
+            joined = source
+        else:
+            raise SourceError(f"cell {number}: 'source' must be a list of strings or a string")
+        sources[index] = source
+        masked = _mask(joined)
+        if masked is not None:
+            cells.append(_Cell(number, index, joined, masked[0], masked[1]))
+    return _Notebook(text, bom, cells, sources, _skipped(document.get("metadata")))
+
+
+def _skipped(metadata: object) -> bool:
+    """Whether the notebook metadata opts out (``"lossling": {"skip": true}``) or names another language."""
+    if not isinstance(metadata, dict):
+        return False
+    own = metadata.get("lossling")
+    if isinstance(own, dict) and own.get("skip") is True:
+        return True
+    info, kernel = metadata.get("language_info"), metadata.get("kernelspec")
+    language = (info.get("name") if isinstance(info, dict) else None) or (
+        kernel.get("language") if isinstance(kernel, dict) else None)
+    return isinstance(language, str) and not language.lower().lstrip("i").startswith("python")
+
+
+# Masking IPython syntax ------------------------------------------------------------------------------------------
+
+def _mask(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """The cell's source with IPython lines replaced by placeholders, and the replaced lines; None for a cell
+    magic whose body is not Python (the cell is skipped)."""
+    lines = _LINES.findall(text)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    cell_magic = first is not None and lines[first].lstrip().startswith("%%")
+    if cell_magic and (lines[first].strip()[2:].split() or [""])[0] not in PYTHON_CELL_MAGICS:
+        return None
+    out, hidden = list(lines), []
+    i = 0
+    while i < len(lines):
+        body = lines[i].rstrip("\r\n")
+        stripped = body.strip()
+        if (cell_magic and i == first) or (_ipython(stripped) and _starts_statement(out[:i])):
+            indent = body[:len(body) - len(body.lstrip())]
+            placeholder = indent + _NESTED if indent else _TOP
+            while True:  # the magic and its backslash continuations
+                body = lines[i].rstrip("\r\n")
+                hidden.append(body)
+                out[i] = placeholder + lines[i][len(body):]
+                i += 1
+                if not body.endswith("\\") or i == len(lines):
+                    break
+        else:
+            i += 1
+    return "".join(out), tuple(hidden)
+
+
+def _ipython(stripped: str) -> bool:
+    return stripped[:1] in ("%", "!") or bool(_HELP.fullmatch(stripped) or _ASSIGN.match(stripped))
+
+
+def _starts_statement(before: list[str]) -> bool:
+    """Whether a line after ``before`` starts a statement (is not inside a string, brackets or a continuation)."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("".join(before)).readline):
+            pass
+    except tokenize.TokenError:  # an open string, bracket or backslash continuation
+        return False
+    except SyntaxError:  # bad indentation before: the line still starts a statement
+        pass
+    return True
+
+
+def _unmask(masked: str, hidden: tuple[str, ...]) -> str:
+    lines = _LINES.findall(masked)
+    found = 0
+    for i, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if body.lstrip() in (_TOP, _NESTED):
+            if found == len(hidden):
+                break
+            lines[i] = hidden[found] + line[len(body):]
+            found += 1
+    if found != len(hidden) or sum(line.rstrip("\r\n").lstrip() in (_TOP, _NESTED) for line in lines):
+        raise SourceError("internal error: a fix moved IPython lines; left unchanged")
+    return "".join(lines)
+
+
+# Checking --------------------------------------------------------------------------------------------------------
+
+class _Virtual:
+    """The code cells joined into one module, and the map from its lines back to cells."""
+
+    def __init__(self, cells: list[_Cell]) -> None:
+        self.cells = cells
+        self.starts: list[int] = []  # the virtual line of each cell's first line
+        parts, line = [], 1
+        for cell in cells:
+            text = cell.masked if not cell.masked or cell.masked.endswith(("\n", "\r")) else cell.masked + "\n"
+            self.starts.append(line)
+            parts.append(text)
+            line += len(_LINES.findall(text))
+        self.text = "".join(parts)
+
+    def locate(self, line: int) -> tuple[int, int]:
+        """A virtual line's cell (position in ``cells``) and the number of lines before that cell."""
+        position = max(0, bisect.bisect_right(self.starts, line) - 1)
+        return position, self.starts[position] - 1
+
+    def to_cell(self, finding: Finding) -> Finding:
+        position, offset = self.locate(finding.span.line)
+        fix = finding.fix
+        if fix is not None:
+            fix = replace(fix, edits=tuple(Edit(_shift(e.span, self.locate(e.span.line)[1]), e.text)
+                                           for e in fix.edits))
+        return replace(finding, span=_shift(finding.span, offset), cell=self.cells[position].number, fix=fix)
+
+
+def _shift(span: Span, lines: int) -> Span:
+    return Span(span.line - lines, span.col, span.end_line - lines, span.end_col)
+
+
+def _check(cells: list[_Cell], path: str, settings: Settings) -> tuple[list[Finding], _Virtual]:
+    """Findings in virtual-module coordinates. A syntax error is reported in its cell."""
+    virtual = _Virtual(cells)
+    try:
+        return check_source(virtual.text, path, settings), virtual
+    except SourceError as error:
+        for cell in cells:  # the first cell that does not parse on its own is the one to name
+            try:
+                parse(cell.masked)
+            except SourceError as own:
+                raise _in_cell(own, cell) from None
+        if error.line is None:
+            raise
+        position, offset = virtual.locate(error.line)
+        raise _in_cell(SourceError(str(error), error.line - offset, error.col), cells[position]) from None
+
+
+def _in_cell(error: SourceError, cell: _Cell) -> SourceError:
+    where = f"cell {cell.number}" + (f":{error.line}:{(error.col or 0) + 1}" if error.line is not None else "")
+    return SourceError(f"{where}: {error}")
+
+
+# Fixing ----------------------------------------------------------------------------------------------------------
+
+def _fix(cells: list[_Cell], path: str, settings: Settings,
+         unsafe: bool) -> tuple[list[_Cell], list[Finding], list[Finding]]:
+    """Apply every applicable fix until nothing changes: the new cells, the fixed and the remaining findings."""
+    fixed: list[Finding] = []
+    findings, virtual = _check(cells, path, settings)
+    for _ in range(MAX_PASSES):
+        chosen = _non_overlapping([f for f in findings if applicable(f, unsafe)])
+        if not chosen:
+            break
+        new_cells = _apply(cells, virtual, chosen)
+        if new_cells == cells:
+            break
+        cells, fixed = new_cells, fixed + [virtual.to_cell(f) for f in chosen]
+        findings, virtual = _check(cells, path, settings)
+    return cells, fixed, [virtual.to_cell(f) for f in findings]
+
+
+def _apply(cells: list[_Cell], virtual: _Virtual, chosen: list[Finding]) -> list[_Cell]:
+    """One pass: each cell's edits applied to that cell alone; the needed imports added to the import cell."""
+    edits: dict[int, list[Edit]] = {}
+    for finding in chosen:
+        for edit in finding.fix.edits:
+            position, offset = virtual.locate(edit.span.line)
+            edits.setdefault(position, []).append(Edit(_shift(edit.span, offset), edit.text))
+    imports = tuple(sorted({i for f in chosen for i in f.fix.imports}, key=lambda i: (i.module, i.name or "",
+                                                                                      i.alias or "")))
+    target = _import_cell(cells) if imports else None
+    new_cells = list(cells)
+    for position in sorted(set(edits) | ({target} if target is not None else set())):
+        cell = cells[position]
+        fix = Fix(tuple(edits.get(position, ())), Safety.SAFE, imports if position == target else ())
+        masked = apply(cell.masked, [Finding("", "", Span(1, 0, 1, 0), fix)])
+        try:
+            parse(masked)
+        except SourceError as error:
+            raise SourceError(f"internal error: the fixes of cell {cell.number} would not parse ({error}); "
+                              "left unchanged") from None
+        new_cells[position] = replace(cell, text=_unmask(masked, cell.hidden), masked=masked)
+    return new_cells
+
+
+def _import_cell(cells: list[_Cell]) -> int:
+    """Where imports go: the cell of the first top-level import, else the first cell with code."""
+    first_code = None
+    for position, cell in enumerate(cells):
+        try:
+            body = ast.parse(cell.masked).body
+        except SyntaxError:
+            continue
+        if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in body):
+            return position
+        if body and first_code is None:
+            first_code = position
+    return first_code if first_code is not None else 0
+
+
+# Writing ---------------------------------------------------------------------------------------------------------
+
+def _render(notebook: _Notebook, cells: list[_Cell]) -> str:
+    """The notebook's JSON text with the changed cells' ``source`` values replaced, and nothing else."""
+    changed = {cell.index: cell.text for cell in cells
+               if cell.text != _joined(notebook.sources[cell.index])}
+    if not changed:
+        return notebook.text
+    text = notebook.text
+    escape = text.isascii() and re.search(r"\\u(?!00[0-7])[0-9a-fA-F]{4}", text) is not None
+    spans = _source_spans(text)
+    parts, last = [], 0
+    for index in sorted(changed):
+        start, end = spans[index]
+        if isinstance(notebook.sources[index], str):
+            value = json.dumps(changed[index], ensure_ascii=escape)
+        else:
+            value = _list_value(text, start, end, re.findall(r"[^\n]*\n|[^\n]+\Z", changed[index]), escape)
+        parts += [text[last:start], value]
+        last = end
+    return "".join(parts + [text[last:]])
+
+
+def _joined(source: object) -> str:
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _list_value(text: str, start: int, end: int, lines: list[str], escape: bool) -> str:
+    """A JSON list of ``lines`` laid out like the list at ``text[start:end]``, reusing its items' spelling."""
+    items = _items(text, start)
+    spelled: dict[str, str] = {}
+    for item_start, item_end in items:
+        spelled.setdefault(json.loads(text[item_start:item_end]), text[item_start:item_end])
+    values = [spelled.get(line) or json.dumps(line, ensure_ascii=escape) for line in lines]
+    if not items or not values:
+        return "[" + ", ".join(values) + "]"
+    opening, closing = text[start + 1:items[0][0]], text[items[-1][1]:end - 1]
+    separator = text[items[0][1]:items[1][0]] if len(items) > 1 else "," + (opening or " ")
+    return "[" + opening + separator.join(values) + closing + "]"
+
+
+def _source_spans(text: str) -> dict[int, tuple[int, int]]:
+    """Cell index -> where its ``source`` value starts and ends in the (valid) notebook JSON text."""
+    top = _members(text, _WS.match(text).end())
+    cells_start = [start for key, start, _ in top if key == "cells"][-1]
+    spans = {}
+    for index, (start, _) in enumerate(_items(text, cells_start)):
+        sources = [(s, e) for key, s, e in _members(text, start) if key == "source"]
+        if sources:
+            spans[index] = sources[-1]  # like json.loads, the last of duplicate keys wins
+    return spans
+
+
+def _members(text: str, start: int) -> list[tuple[str, int, int]]:
+    """The members of the JSON object at ``start``: key, and where its value starts and ends."""
+    members = []
+    i = _WS.match(text, start + 1).end()
+    while text[i] != "}":
+        key, i = scanstring(text, i + 1)
+        i = _WS.match(text, _WS.match(text, i).end() + 1).end()  # past the colon
+        _, end = _DECODER.raw_decode(text, i)
+        members.append((key, i, end))
+        i = _WS.match(text, end).end()
+        if text[i] == ",":
+            i = _WS.match(text, i + 1).end()
+    return members
+
+
+def _items(text: str, start: int) -> list[tuple[int, int]]:
+    """Where each item of the JSON array at ``start`` starts and ends."""
+    items = []
+    i = _WS.match(text, start + 1).end()
+    while text[i] != "]":
+        _, end = _DECODER.raw_decode(text, i)
+        items.append((i, end))
+        i = _WS.match(text, end).end()
+        if text[i] == ",":
+            i = _WS.match(text, i + 1).end()
+    return items
