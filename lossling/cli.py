@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
-from .config import ConfigError, Settings, check_codes, find_config, load, override
+from .config import ConfigError, Settings, check_codes, find_config, forget, load, override
 from .discovery import discover
-from .engine import FileResult, SourceError, check_source, decode
+from .engine import FileResult, SourceError, check_source, decode, internal_error
 from .fixer import fix_source
-from .output import FORMATS, error_line, render, statistics, text_line
+from .output import FORMATS, error_line, render, statistics, text_line, unified_diff
 from .rule import all_rules, rule_by_code
 from .runner import FixOutcome, check_files, default_jobs, fix_files
 
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    forget()
     try:
         if args.command == "rules":
             return _rules(args.format)
@@ -72,33 +73,41 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _settings(args: argparse.Namespace, path: str) -> Settings:
-    config = Path(args.config) if args.config else find_config(path)
-    if args.config and not config.is_file():
-        raise ConfigError(f"{args.config}: no such configuration file")
-    for codes in (args.select, args.ignore, args.extend_select):
-        if codes:
-            check_codes(codes, "command line")
-    unsafe = getattr(args, "unsafe_fixes", None)
-    return override(load(config), select=args.select, ignore=args.ignore, extend_select=args.extend_select,
-                    exclude=args.exclude, extend_exclude=args.extend_exclude, unsafe_fixes=unsafe)
+def _settings_finder(args: argparse.Namespace) -> Callable[[str], Settings]:
+    """Settings for a file or folder: its nearest ``[tool.lossling]`` (as in ruff, and as the flake8 plugin reads
+    it), or ``--config FILE`` for every path; command-line flags override either."""
+    for flag in ("select", "ignore", "extend_select"):
+        if getattr(args, flag):
+            check_codes(getattr(args, flag), "--" + flag.replace("_", "-"))
+    flags = dict(select=args.select, ignore=args.ignore, extend_select=args.extend_select, exclude=args.exclude,
+                 extend_exclude=args.extend_exclude, unsafe_fixes=getattr(args, "unsafe_fixes", None))
+    if args.config:
+        if not Path(args.config).is_file():
+            raise ConfigError(f"{args.config}: no such configuration file")
+        settings = override(load(args.config), **flags)
+        return lambda path: settings
+    cache: dict[Path | None, Settings] = {}
+
+    def settings_for(path: str) -> Settings:
+        config = find_config(path)
+        if config not in cache:
+            cache[config] = override(load(config), **flags)
+        return cache[config]
+
+    return settings_for
 
 
 def _run(args: argparse.Namespace) -> int:
+    settings_for = _settings_finder(args)
     if args.paths == ["-"]:
-        return _stdin(args)
+        return _stdin(args, settings_for(args.stdin_filename or "."))
     if "-" in args.paths:
         raise ConfigError("'-' (standard input) cannot be mixed with paths")
-    files: list[tuple[str, Settings]] = []
-    missing = []
-    for path in args.paths:
-        if not os.path.exists(path) and not os.path.islink(path):
-            missing.append(path)
-            continue
-        settings = _settings(args, path)
-        files.extend((file, settings) for file in discover([path], settings))
+    missing = [path for path in args.paths if not os.path.exists(path) and not os.path.islink(path)]
     for path in missing:
         print(f"{path}: error: no such file or folder", file=sys.stderr)
+    found = discover([path for path in args.paths if path not in missing], settings_for)
+    files = [(file, settings_for(file)) for file in found]
     jobs = max(1, args.jobs)
     if args.command == "check":
         status = _check(files, args, jobs)
@@ -138,9 +147,7 @@ def _fix_report(outcomes: list[FixOutcome], diff: bool) -> int:
     if diff:
         for outcome in outcomes:
             if outcome.changed and outcome.error is None:
-                sys.stdout.writelines(difflib.unified_diff(
-                    outcome.before.splitlines(keepends=True), outcome.after.splitlines(keepends=True),
-                    f"a/{outcome.path}", f"b/{outcome.path}"))
+                sys.stdout.write(unified_diff(outcome.before, outcome.after, outcome.path))
         for outcome in errors:
             print(error_line(FileResult(outcome.path, error=outcome.error)), file=sys.stderr)
         if errors:
@@ -160,20 +167,25 @@ def _fix_report(outcomes: list[FixOutcome], diff: bool) -> int:
     return EXIT_FINDINGS if remaining else EXIT_CLEAN
 
 
-def _stdin(args: argparse.Namespace) -> int:
+def _stdin(args: argparse.Namespace, settings: Settings) -> int:
     name = args.stdin_filename or "-"
-    settings = _settings(args, name if args.stdin_filename else ".")
     data = sys.stdin.buffer.read()
     try:
         source = decode(data)
         if args.command == "check":
-            return _report([FileResult(name, check_source(source.text, name, settings))], args)
-        result = fix_source(source.text, name, settings, settings.unsafe_fixes)
-    except SourceError as error:
-        if args.command == "fix" and not args.diff:
+            checked = FileResult(name, check_source(source.text, name, settings))
+        else:
+            result = fix_source(source.text, name, settings, settings.unsafe_fixes)
+    except Exception as raised:  # a bug in a rule too: the editor must get its text back
+        failed = FileResult(name, error=raised if isinstance(raised, SourceError) else internal_error(raised))
+        if args.command == "check":
+            return _report([failed], args)
+        if not args.diff:
             sys.stdout.buffer.write(data)  # an editor piping through us must get its text back unchanged
-        print(error_line(FileResult(name, error=error)), file=sys.stderr)
+        print(error_line(failed), file=sys.stderr)
         return EXIT_ERROR
+    if args.command == "check":
+        return _report([checked], args)
     if args.diff:
         outcome = FixOutcome(name, source.text, result.text, result.fixed, result.remaining)
         return _fix_report([outcome], diff=True)
@@ -211,5 +223,5 @@ def _explain(code: str) -> int:
     if rule is None or page is None:
         print(f"lossling: unknown rule '{code}'", file=sys.stderr)
         return EXIT_ERROR
-    print(page.read_text(encoding="utf-8"))
+    sys.stdout.write(page.read_text(encoding="utf-8"))
     return EXIT_CLEAN

@@ -18,7 +18,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 from .rule import Rule, all_rules
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "env", "build", "dist", "__pycache__", ".tox", ".nox",
-                   ".eggs", "node_modules", "site-packages", ".lossling_cache")
+                   ".eggs", "node_modules", "site-packages", ".lossling_cache", ".ipynb_checkpoints")
 
 _LISTS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 
@@ -117,6 +117,12 @@ def _find_config(directory: str) -> Path | None:
     return None
 
 
+def forget() -> None:
+    """Drop the cached lookups and loads: a new run in the same process must see edited configuration files."""
+    _find_config.cache_clear()
+    _load.cache_clear()
+
+
 def load(path: str | Path | None) -> Settings:
     """Settings from a pyproject.toml (or defaults when ``path`` is None)."""
     if path is None:
@@ -146,14 +152,14 @@ def from_table(table: dict[str, Any], root: str = ".", source: str | None = None
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where}: '{raw_key}' must be a list of strings")
             if key in ("select", "ignore", "extend-select"):
-                check_codes(value, where)
+                check_codes(value, f"{where}: '{raw_key}'")
             values[key.replace("-", "_")] = tuple(value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict) or not all(
                     isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()):
                 raise ConfigError(f"{where}: 'per-file-ignores' must map globs to lists of codes")
-            for codes in value.values():
-                check_codes(codes, where)
+            for glob, codes in value.items():
+                check_codes(codes, f"{where}: per-file-ignores '{glob}'")
             values["per_file_ignores"] = tuple((glob, tuple(codes)) for glob, codes in value.items())
         elif key == "unsafe-fixes":
             if not isinstance(value, bool):
@@ -208,5 +214,24 @@ def check_codes(codes: list[str] | tuple[str, ...], where: str) -> None:
 
 
 def override(settings: Settings, **changes: Any) -> Settings:
-    """Command-line values replace the configuration's (None means: not given)."""
-    return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    """Apply command-line values (None: not given) on top of the configuration, the way ruff layers them:
+    ``--select`` starts the selection afresh, ``--extend-select`` and ``--ignore`` add to and take from the
+    configuration's, and where a code matches both a select and an ignore the longer prefix wins. ``--exclude``
+    replaces the configuration's excludes; ``--extend-exclude`` adds to them."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    flags = {k: changes.pop(k) for k in ("select", "ignore", "extend_select") if k in changes}
+    if flags:
+        layer = Settings(select=flags.get("select", ()), ignore=flags.get("ignore", ()),
+                         extend_select=flags.get("extend_select", ()))
+        kept = () if "select" in flags else tuple(
+            code for code in _known_codes() if settings.enabled(code) and not code.startswith(layer.ignore))
+        chosen = tuple(code for code in _known_codes() if code.startswith((*layer.select, *layer.extend_select)))
+        changes.update(select=tuple(sorted({*kept, *(code for code in chosen if layer.enabled(code))})),
+                       ignore=(), extend_select=())
+    if "extend_exclude" in changes:
+        changes["extend_exclude"] = settings.extend_exclude + changes["extend_exclude"]
+    return replace(settings, **changes)
+
+
+def _known_codes() -> list[str]:
+    return [rule.code for rule in all_rules()]

@@ -50,13 +50,19 @@ def decode(data: bytes) -> Source:
     """Bytes to text the way Python reads a source file: BOM, PEP 263 coding cookie, else UTF-8."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        raise SourceError(f"cannot decode: {error}") from None
+    except SyntaxError as error:  # a bad byte in the first two lines, or an unknown or contradicting cookie
+        if "unknown encoding" in str(error) or "encoding problem" in str(error):
+            raise SourceError(f"cannot decode: {error}", 1, 0) from None
+        encoding = "utf-8"
     bom = encoding == "utf-8-sig"
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise SourceError(f"cannot decode as {encoding}: {error}") from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
+        hint = "" if encoding != "utf-8" else " and there is no PEP 263 coding cookie"
+        raise SourceError(f"cannot decode: byte 0x{data[error.start]:02x} is not valid {encoding}{hint}",
+                          line, column) from None
     return Source(text, "utf-8" if bom else encoding, bom)
 
 
@@ -74,8 +80,10 @@ def parse(text: str) -> ast.Module:
         return ast.parse(text)
     except SyntaxError as error:
         raise SourceError(f"syntax error: {error.msg}", error.lineno, (error.offset or 1) - 1) from None
-    except (ValueError, MemoryError, RecursionError) as error:
-        raise SourceError(f"cannot parse: {error or 'too deeply nested'}") from None
+    except (RecursionError, MemoryError):
+        raise SourceError("cannot parse: too deeply nested") from None
+    except ValueError as error:  # null bytes, before Python 3.11.4
+        raise SourceError(f"cannot parse: {error}") from None
 
 
 def active(rules: list[Rule], text: str) -> list[Rule]:
@@ -88,9 +96,9 @@ def analyze(tree: ast.Module, text: str, path: str, rules: list[Rule]) -> list[F
     rules = active(rules, text)
     if not rules:
         return []
-    module = Module(tree, text, path)
     findings: list[Finding] = []
     try:
+        module = Module(tree, text, path)
         for rule in rules:
             findings.extend(rule.check(module))
     except RecursionError:
@@ -118,9 +126,10 @@ def check_source(text: str, path: str, settings: Settings) -> list[Finding]:
 
 
 def unsuppressed(findings: list[Finding], text: str) -> list[Finding]:
-    """Drop findings silenced by ``# noqa``. As in flake8, a comment anywhere in a multi-line statement counts."""
+    """Drop findings silenced by ``# noqa`` on the reported line (or, as in flake8, on any line of a backslash
+    continuation or a multi-line string that line is part of)."""
     lines = split_lines(text)
-    ranges = _logical_lines(text)
+    ranges = _noqa_lines(text)
     kept = []
     for finding in findings:
         first, last = ranges.get(finding.line, (finding.line, finding.line))
@@ -130,20 +139,22 @@ def unsuppressed(findings: list[Finding], text: str) -> list[Finding]:
     return kept
 
 
-def _logical_lines(text: str) -> dict[int, tuple[int, int]]:
-    """Physical line -> the first and last line of the logical line (statement) it belongs to."""
+def _noqa_lines(text: str) -> dict[int, tuple[int, int]]:
+    """Physical line -> the first and last line searched for its ``# noqa``, mapped as flake8 maps them: lines
+    run from one NL/NEWLINE token to the next, so a bracketed statement's lines stay apart while a backslash
+    continuation or a multi-line string joins its lines."""
     ranges: dict[int, tuple[int, int]] = {}
-    start = None
+    first, last = None, 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type in (tokenize.COMMENT, tokenize.NL) and start is None:
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
-            if start is None:
-                start = token.start[0]
-            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                for line in range(start, token.end[0] + 1):
-                    ranges[line] = (start, token.end[0])
-                start = None
+            first = token.start[0] if first is None else min(first, token.start[0])
+            last = max(last, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                for line in range(first, last + 1):
+                    ranges[line] = (first, last)
+                first, last = None, 0
     except (tokenize.TokenError, SyntaxError):
         pass
     return ranges
@@ -160,3 +171,9 @@ def check_file(path: str, settings: Settings) -> FileResult:
         return FileResult(path, check_source(source.text, path, settings))
     except SourceError as error:
         return FileResult(path, error=error)
+    except Exception as error:  # a bug in a rule: report it with the file, and go on with the others
+        return FileResult(path, error=internal_error(error))
+
+
+def internal_error(error: Exception) -> SourceError:
+    return SourceError(f"internal error, please report it: {type(error).__name__}: {error}")

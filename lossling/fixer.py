@@ -1,13 +1,17 @@
 """Applying fixes: libcst codemods over the findings' edits, repeated until the file is stable, written atomically.
 
-Each edit names the span of an expression and its replacement text. The fixer finds that expression in libcst's
-tree by position, swaps in the parsed replacement (keeping the original's parentheses), adds the imports the
-fixes need once with libcst's ``AddImportsVisitor``, and checks that the result still parses. Everything outside
-the rewritten expressions stays byte for byte: libcst keeps comments, whitespace and newline style.
+Each edit names the span of an expression and its replacement text. The fixer parses the top-level statements that
+hold edits with libcst, finds each expression in that tree by position, swaps in the parsed replacement (keeping
+the original's parentheses), adds the imports the fixes need once with libcst's ``AddImportsVisitor``, and checks
+that the result still parses. Everything outside the rewritten expressions stays byte for byte: other lines are
+not touched, and libcst keeps comments, whitespace and newline style.
 """
 
 from __future__ import annotations
 
+import ast
+import bisect
+import io
 import os
 import stat
 import tempfile
@@ -45,12 +49,19 @@ def fix_source(text: str, path: str, settings: Settings, unsafe: bool = False) -
         chosen = _non_overlapping([f for f in findings if applicable(f, unsafe)])
         if not chosen:
             break
-        new_text = apply(text, chosen)
+        try:
+            new_text = apply(text, chosen)
+        except RecursionError:
+            raise SourceError("too deeply nested to fix; left unchanged") from None
+        except cst.ParserSyntaxError as error:  # a rule built a replacement that is not an expression
+            raise SourceError(f"internal error: a fix is not valid Python ({error.message}); left unchanged") from None
         if new_text == text:
             break
-        parse(new_text)  # a fix that breaks the file is a bug: refuse it rather than write it
+        try:
+            findings = check_source(new_text, path, settings)
+        except SourceError as error:  # a fix that breaks the file is a bug: refuse it rather than write it
+            raise SourceError(f"internal error: the fixed file cannot be checked ({error}); left unchanged") from None
         text, fixed = new_text, fixed + chosen
-        findings = check_source(text, path, settings)
     return FixResult(text, fixed, findings)
 
 
@@ -72,30 +83,63 @@ def _overlap(a, b) -> bool:
 
 
 def apply(text: str, findings: list[Finding]) -> str:
-    """One libcst pass: replace each edited expression and add the needed imports."""
-    try:
-        tree = cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        raise SourceError(f"libcst cannot parse: {error.message}", error.raw_line, error.raw_column) from None
-    edits = {_key(edit): edit for finding in findings for edit in finding.fix.edits}
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    replacer = _Replacer(edits, wrapper.resolve(PositionProvider), tree.default_indent)
-    tree = wrapper.module.visit(replacer)
-    missing = set(edits) - replacer.done
-    if missing:
-        raise SourceError(f"internal error: no expression at {sorted(missing)[0]} to rewrite")
-    context = CodemodContext()
+    """One libcst pass: replace each edited expression and add the needed imports. Only the top-level statements
+    that hold an edit go through libcst (its parser takes half a minute on a 5 MB file); other lines stay as they
+    are."""
+    blocks = _blocks(parse(text))
+    starts = [start for start, _ in blocks]
+    groups: dict[tuple[int, int], list[Edit]] = {}
+    for edit in (edit for finding in findings for edit in finding.fix.edits):
+        index = bisect.bisect_right(starts, edit.span.line) - 1
+        if index < 0 or edit.span.end_line > blocks[index][1]:
+            raise SourceError(f"internal error: no statement at line {edit.span.line} to rewrite")
+        groups.setdefault(blocks[index], []).append(edit)
+    lines = io.StringIO(text, newline="").readlines()  # the lines ast counts: \n, \r\n and \r end one
+    for (start, end), edits in sorted(groups.items(), reverse=True):
+        lines[start - 1:end] = [_rewrite("".join(lines[start - 1:end]), edits, start - 1)]
+    text = "".join(lines)
     imports = {imp for finding in findings for imp in finding.fix.imports}
+    if not imports:
+        return text
+    context = CodemodContext()
     for imp in sorted(imports, key=lambda i: (i.module, i.name or "", i.alias or "")):
         AddImportsVisitor.add_needed_import(context, imp.module, imp.name, imp.alias)
-    if imports:
-        tree = AddImportsVisitor(context).transform_module(tree)
+    return AddImportsVisitor(context).transform_module(_parse_module(text)).code
+
+
+def _blocks(tree: ast.Module) -> list[tuple[int, int]]:
+    """First and last line of each top-level statement (with its decorators); statements sharing a line (``a = 1;
+    b = (``) form one block, so that a block is whole lines that parse on their own."""
+    blocks: list[tuple[int, int]] = []
+    for statement in tree.body:
+        start = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+        end = statement.end_lineno or statement.lineno
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1] = (blocks[-1][0], max(end, blocks[-1][1]))
+        else:
+            blocks.append((start, end))
+    return blocks
+
+
+def _parse_module(text: str, offset: int = 0) -> cst.Module:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise SourceError(f"libcst cannot parse: {error.message}", error.raw_line + offset, error.raw_column) from None
+
+
+def _rewrite(chunk: str, edits: list[Edit], offset: int) -> str:
+    """Apply ``edits`` (spans in file lines) to ``chunk``, the file's lines from ``offset + 1`` on."""
+    tree = _parse_module(chunk, offset)
+    keyed = {(e.span.line - offset, e.span.col, e.span.end_line - offset, e.span.end_col): e for e in edits}
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    replacer = _Replacer(keyed, wrapper.resolve(PositionProvider), tree.default_indent)
+    tree = wrapper.module.visit(replacer)
+    missing = set(keyed) - replacer.done
+    if missing:
+        line, col = sorted(missing)[0][:2]
+        raise SourceError(f"internal error: no expression at {line + offset}:{col + 1} to rewrite")
     return tree.code
-
-
-def _key(edit: Edit) -> tuple[int, int, int, int]:
-    span = edit.span
-    return span.line, span.col, span.end_line, span.end_col
 
 
 # Replacement expressions of these kinds bind as tightly as the call they usually replace.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+import urllib.parse
 from collections import Counter
+from pathlib import Path, PurePath
 from typing import Iterable
 
 from . import __version__
@@ -40,9 +44,18 @@ def render(results: list[FileResult], fmt: str) -> str:
         return json.dumps(_sarif(findings, errors), indent=2)
     if fmt == "github":
         lines = [_github(f) for f in findings]
-        lines += [f"::error file={r.path},line={r.error.line or 1}::{_escape(str(r.error))}" for r in errors]
+        lines += [f"::error file={_escape_property(r.path)},line={r.error.line or 1}::{_escape(str(r.error))}"
+                  for r in errors]
         return "\n".join(lines)
     return "\n".join(text_line(f) for f in findings)
+
+
+def unified_diff(before: str, after: str, path: str) -> str:
+    """A unified diff of a file's fix, marking a last line without newline the way ``diff`` does."""
+    lines = []
+    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), path, path):
+        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
 
 
 def statistics(findings: Iterable[Finding]) -> str:
@@ -83,28 +96,40 @@ def _sarif(findings: list[Finding], errors: list[FileResult]) -> dict:
     for finding in findings:
         region = {"startLine": finding.line, "startColumn": finding.col + 1,
                   "endLine": finding.span.end_line, "endColumn": finding.span.end_col + 1}
-        location_ = {"physicalLocation": {"artifactLocation": {"uri": finding.path}, "region": region}}
+        location_ = {"physicalLocation": {"artifactLocation": {"uri": _uri(finding.path)}, "region": region}}
         if finding.cell is not None:
             location_["properties"] = {"cell": finding.cell}
         results.append({"ruleId": finding.code, "ruleIndex": index.get(finding.code, 0), "level": "warning",
                         "message": {"text": finding.message}, "locations": [location_]})
     notifications = [{"level": "error", "message": {"text": str(r.error)},
-                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.path}}}]} for r in errors]
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}]}
+                     for r in errors]
     driver = {"name": "lossling", "version": __version__, "informationUri": "https://pypi.org/project/lossling/",
               "rules": [{"id": code, "name": rules[code].name,
                          "shortDescription": {"text": rules[code].summary},
                          "properties": {"fix": rules[code].fix_safety.value}} for code in codes]}
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-            "runs": [{"tool": {"driver": driver}, "results": results,
+            "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results,
                       "invocations": [{"executionSuccessful": not errors,
                                        "toolExecutionNotifications": notifications}]}]}
+
+
+def _uri(path: str) -> str:
+    """A path as a SARIF URI: relative ones stay relative (code scanning resolves them against the repository)."""
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return urllib.parse.quote(PurePath(os.path.normpath(path)).as_posix())
 
 
 def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _escape_property(text: str) -> str:
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _github(finding: Finding) -> str:
-    return (f"::warning file={finding.path},line={finding.line},col={finding.col + 1},"
+    return (f"::warning file={_escape_property(finding.path)},line={finding.line},col={finding.col + 1},"
             f"endLine={finding.span.end_line},endColumn={finding.span.end_col + 1},"
             f"title={finding.code}::{_escape(finding.code + ' ' + finding.message)}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from .config import Settings
-from .engine import FileResult, SourceError, check_file, read
+from .engine import FileResult, SourceError, check_file, internal_error, read
 from .finding import Finding
 from .fixer import fix_source, write_atomic
 
@@ -67,8 +67,12 @@ def fix_file(path: str, settings: Settings, write: bool) -> FixOutcome:
         return outcome
     except SourceError as error:
         return FixOutcome(path, error=error)
+    except UnicodeEncodeError as error:
+        return FixOutcome(path, error=SourceError(f"cannot write the fixes as {error.encoding}; left unchanged"))
     except OSError as error:
-        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}"))
+        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
+    except Exception as error:  # a bug in a rule or the fixer: report it with the file, and go on
+        return FixOutcome(path, error=internal_error(error))
 
 
 def fix_files(files: list[tuple[str, Settings]], write: bool, jobs: int) -> list[FixOutcome]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from lossling.config import Settings
@@ -38,3 +42,39 @@ def check(text: str, path: str = "fixture.py", settings: Settings | None = None)
 
 def fix(text: str, unsafe: bool = False, path: str = "fixture.py", settings: Settings | None = None) -> str:
     return fix_source(text, path, settings or Settings(), unsafe).text
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    stdout: bytes
+
+
+def run(*argv: str, stdin: bytes = b"", cwd: str | Path | None = None) -> Run:
+    """``lossling ARGV`` in this process, so that monkeypatches apply (one job unless ``-j`` is given)."""
+    from lossling.cli import main
+
+    argv = list(argv)
+    if argv and argv[0] in ("check", "fix") and not any(a.startswith(("-j", "--jobs")) for a in argv):
+        argv[1:1] = ["-j", "1"]
+    out, err = io.BytesIO(), io.BytesIO()
+    saved = sys.stdin, sys.stdout, sys.stderr, os.getcwd()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", newline="", write_through=True)
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            code = main(argv)
+        except SystemExit as exit_:  # argparse usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 2
+        sys.stdout.flush()
+        sys.stderr.flush()
+        stdout, stderr = out.getvalue(), err.getvalue()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved[:3]
+        os.chdir(saved[3])
+    return Run(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"), stdout)

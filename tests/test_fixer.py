@@ -1,0 +1,249 @@
+"""Applying fixes: only the rewritten expression changes, imports are added once, writes are atomic."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+import pytest
+
+from helpers import run
+from lossling import fixer, runner
+from lossling.config import Settings
+from lossling.engine import check_source
+from lossling.finding import Safety
+from lossling.fixer import fix_source, write_atomic
+from lossling.rule import Rule
+
+SETTINGS = Settings(select=("LOSS102", "LOSS103"))
+ONLY = ("--select", "LOSS102,LOSS103")
+SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
+FIXED = SOFTMAX.replace("torch.log(torch.softmax(x, dim=1))", "torch.log_softmax(x, dim=1)")
+
+
+def fix(text: str, unsafe: bool = False) -> str:
+    return fix_source(text, "m.py", SETTINGS, unsafe).text
+
+
+def test_only_the_rewritten_expression_changes():
+    text = '''"""Losses."""
+import torch   # the framework
+
+# a comment that stays
+def loss(x,y):   # odd spacing stays
+    a = torch.log(torch.softmax(x, dim=1))  # trailing comment stays
+    b = (y+1)*2 ;  c = torch.log(torch.sigmoid(y))
+    return a+b+c   # noqa: E226
+'''
+    assert fix(text) == text.replace("torch.log(torch.softmax(x, dim=1))", "torch.log_softmax(x, dim=1)").replace(
+        "torch.log(torch.sigmoid(y))", "torch.nn.functional.logsigmoid(y)")
+
+
+def test_idempotent():
+    text = SOFTMAX + "\n\ndef g(z):\n    return torch.log(1 - torch.sigmoid(z)) + torch.log(torch.sigmoid(z))\n"
+    once = fix(text)
+    assert once != text and fix(once) == once
+    assert check_source(once, "m.py", SETTINGS) == []
+
+
+def test_nested_findings_are_fixed_over_passes():
+    text = "import torch\n\n\ndef f(x):\n    return torch.log(torch.softmax(torch.log(torch.softmax(x, 1)), 1))\n"
+    assert fix(text).endswith("    return torch.log_softmax(torch.log_softmax(x, 1), 1)\n")
+
+
+def test_top_level_statements_sharing_a_line_and_decorators():
+    text = ("import torch\nx = torch.ones(3)\n"
+            "a = 1; b = torch.log(torch.softmax(x, 0)); c = (\n    2)\n"
+            "@torch.no_grad()\n@staticmethod\ndef f(x):\n    return torch.log(torch.softmax(x, 0))\n")
+    assert fix(text) == text.replace("torch.log(torch.softmax(x, 0))", "torch.log_softmax(x, 0)")
+
+
+def test_needed_import_is_added_once_next_to_the_others():
+    text = '''"""Module docstring."""
+from __future__ import annotations
+
+import os
+from jax.numpy import log
+from jax.nn import sigmoid, softmax
+
+X = 1
+
+
+def f(x):
+    return log(softmax(x)) + log(sigmoid(x)) + log(1 - sigmoid(x))
+
+
+def g(x):
+    return log(softmax(x, axis=0))
+'''
+    result = fix(text)
+    assert result == text.replace("from jax.nn import sigmoid, softmax\n",
+                                  "from jax.nn import sigmoid, softmax\nimport jax\n").replace(
+        "log(softmax(x)) + log(sigmoid(x)) + log(1 - sigmoid(x))",
+        "jax.nn.log_softmax(x) + jax.nn.log_sigmoid(x) + jax.nn.log_sigmoid(-x)").replace(
+        "log(softmax(x, axis=0))", "jax.nn.log_softmax(x, axis=0)")
+    assert fix(result) == result
+
+
+def test_import_is_not_added_twice_across_runs():
+    text = ("import jax\nfrom jax.numpy import log\nfrom jax.nn import softmax\n\n\n"
+            "def f(x):\n    return log(softmax(x))\n")
+    result = fix(text)
+    assert result.count("import jax\n") == 1
+    assert "return jax.nn.log_softmax(x)" in result
+
+
+class _Unsafe(Rule):
+    """A stand-in rule whose fix is unsafe: ``torch.log(p)`` -> ``torch.log(p + 1e-12)``."""
+
+    code = "LOSS102"
+    name = "test-eps"
+    summary = "test"
+    fix_safety = Safety.UNSAFE
+
+    def check(self, module):
+        for log in module.ops("log"):
+            if module.text(log.input) == "p":
+                yield self.finding(module, log.node, "eps", self.replace(module, log.node, "torch.log(p + 1e-12)"))
+
+
+def test_safe_only_by_default(monkeypatch):
+    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [_Unsafe()])
+    text = "import torch\n\n\ndef f(p):\n    return torch.log(p)\n"
+    result = fix_source(text, "m.py", SETTINGS)
+    assert result.text == text and result.fixed == [] and [f.line for f in result.remaining] == [5]
+    result = fix_source(text, "m.py", SETTINGS, unsafe=True)
+    assert result.text == text.replace("torch.log(p)", "torch.log(p + 1e-12)") and len(result.fixed) == 1
+    assert result.remaining == []
+
+
+class _Broken(Rule):
+    code = "LOSS102"
+    name = "test-broken"
+    summary = "test"
+    fix_safety = Safety.SAFE
+
+    def check(self, module):
+        for log in module.ops("log"):
+            yield self.finding(module, log.node, "broken", self.replace(module, log.node, "torch.log("))
+
+
+def test_a_fix_that_breaks_the_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [_Broken()])
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    result = run("fix", "m.py", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.startswith("m.py: error: internal error: a fix is not valid Python")
+    assert path.read_text() == SOFTMAX
+
+
+def test_a_crashing_rule_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
+    def crash(self, module):
+        raise KeyError("boom")
+
+    (tmp_path / "a.py").write_text(SOFTMAX)
+    (tmp_path / "b.py").write_text("x = 1\n")
+    monkeypatch.setattr(_Broken, "check", crash)
+    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [_Broken()])
+    for command in ("check", "fix"):
+        result = run(command, ".", cwd=tmp_path)
+        assert result.code == 2
+        assert "./a.py: error: internal error, please report it: KeyError: 'boom'" in result.err
+    assert (tmp_path / "a.py").read_text() == SOFTMAX
+
+
+# writing
+
+
+def _no_temporaries(folder) -> bool:
+    return not [name for name in os.listdir(folder) if name.startswith(".lossling-")]
+
+
+def test_mode_is_kept(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    os.chmod(path, 0o640)
+    assert run("fix", *ONLY, "m.py", cwd=tmp_path).code == 0
+    assert path.read_text() == FIXED
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert _no_temporaries(tmp_path)
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync"])
+def test_a_write_that_fails_midway_leaves_the_original(tmp_path, monkeypatch, failing):
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    other = tmp_path / "n.py"
+    other.write_text(SOFTMAX)
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fixer.os, failing, fail)
+    result = run("fix", *ONLY, "m.py", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err == "m.py: error: cannot write: No space left on device; left unchanged\n"
+    assert path.read_text() == SOFTMAX
+    assert _no_temporaries(tmp_path)
+
+
+def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fixer.os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(str(path), b"new")
+    assert path.read_text() == SOFTMAX and _no_temporaries(tmp_path)
+
+
+def test_read_only_folder_is_reported(tmp_path, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "m.py").write_text(SOFTMAX)
+    (tmp_path / "ok.py").write_text(SOFTMAX)
+    os.chmod(folder, 0o555)
+    try:
+        if os.geteuid() == 0:  # root writes anyway: make the temporary file fail as it would for a user
+            real = tempfile.mkstemp
+
+            def refuse(*args, dir=None, **kwargs):
+                if dir == str(folder):
+                    raise PermissionError(13, "Permission denied")
+                return real(*args, dir=dir, **kwargs)
+
+            monkeypatch.setattr(fixer.tempfile, "mkstemp", refuse)
+        result = run("fix", *ONLY, ".", cwd=tmp_path)
+    finally:
+        os.chmod(folder, 0o755)
+    assert result.code == 2
+    assert result.err == "./ro/m.py: error: cannot write: Permission denied; left unchanged\n"
+    assert result.out == "Fixed 1 finding in 1 file (0 remaining)\n"
+    assert (folder / "m.py").read_text() == SOFTMAX
+    assert (tmp_path / "ok.py").read_text() == FIXED
+
+
+def test_symlink_is_written_through_and_stays_a_link(tmp_path):
+    target = tmp_path / "real" / "m.py"
+    target.parent.mkdir()
+    target.write_text(SOFTMAX)
+    link = tmp_path / "link.py"
+    os.symlink(target, link)
+    result = run("fix", *ONLY, "link.py", cwd=tmp_path)
+    assert result.code == 0
+    assert os.path.islink(link) and os.readlink(link) == str(target)
+    assert target.read_text() == FIXED
+    assert _no_temporaries(tmp_path) and _no_temporaries(target.parent)
+
+
+def test_fix_file_outcome(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    outcome = runner.fix_file(str(path), SETTINGS, write=False)
+    assert outcome.changed and outcome.after == FIXED and path.read_text() == SOFTMAX
+    assert [f.code for f in outcome.fixed] == ["LOSS102"] and outcome.remaining == []
