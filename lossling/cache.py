@@ -29,9 +29,20 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+_SETTINGS: dict[int, tuple[Settings, str]] = {}
+
+
+def _settings_fingerprint(settings: Settings) -> str:
+    """``settings.fingerprint()``, computed once per settings object (it builds every rule)."""
+    known = _SETTINGS.get(id(settings))
+    if known is None or known[0] is not settings:
+        known = _SETTINGS[id(settings)] = (settings, settings.fingerprint())
+    return known[1]
+
+
 def key(path: str, data: bytes, settings: Settings) -> str:
     digest = hashlib.sha256()
-    for part in (_code_fingerprint(), os.path.abspath(path), settings.fingerprint()):
+    for part in (_code_fingerprint(), os.path.abspath(path), _settings_fingerprint(settings)):
         digest.update(part.encode())
         digest.update(b"\0")
     digest.update(data)
@@ -42,20 +53,27 @@ def _entry(folder: str, digest: str) -> Path:
     return Path(folder) / digest[:2] / f"{digest[2:]}.json"
 
 
-def load(folder: str, digest: str) -> FileResult | None:
+def load(folder: str, digest: str, path: str) -> FileResult | None:
+    """The stored result for ``digest``, reported under ``path`` (the key holds the absolute path, while findings
+    name the file as this run was given it); None if absent or unreadable."""
     try:
         data = json.loads(_entry(folder, digest).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        error = data["error"]
+        return FileResult(path, [_finding(f, path) for f in data["findings"]],
+                          SourceError(error["message"], error["line"], error["col"]) if error else None)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    error = data.get("error")
-    return FileResult(data["path"], [_finding(f) for f in data["findings"]],
-                      SourceError(error["message"], error["line"], error["col"]) if error else None)
+
+
+def cacheable(result: FileResult) -> bool:
+    """Findings and syntax errors depend only on the key; a crash in a rule (a bug) is never kept."""
+    return result.error is None or not str(result.error).startswith("internal error")
 
 
 def store(folder: str, digest: str, result: FileResult) -> None:
     """Write an entry atomically; a cache that cannot be written is silently skipped."""
     error = result.error
-    data = {"path": result.path, "findings": [_plain(f) for f in result.findings],
+    data = {"findings": [_plain(f) for f in result.findings],
             "error": {"message": str(error), "line": error.line, "col": error.col} if error else None}
     target = _entry(folder, digest)
     try:
@@ -74,7 +92,7 @@ def store(folder: str, digest: str, result: FileResult) -> None:
 def _plain(finding: Finding) -> dict:
     fix = finding.fix
     return {"code": finding.code, "message": finding.message, "span": list(_span(finding.span)),
-            "path": finding.path, "cell": finding.cell,
+            "cell": finding.cell,
             "fix": None if fix is None else {
                 "safety": fix.safety.value,
                 "edits": [[list(_span(e.span)), e.text] for e in fix.edits],
@@ -85,9 +103,9 @@ def _span(span: Span) -> tuple[int, int, int, int]:
     return span.line, span.col, span.end_line, span.end_col
 
 
-def _finding(data: dict) -> Finding:
+def _finding(data: dict, path: str) -> Finding:
     fix = data["fix"]
     if fix is not None:
         fix = Fix(tuple(Edit(Span(*span), text) for span, text in fix["edits"]), Safety(fix["safety"]),
                   tuple(Import(*i) for i in fix["imports"]))
-    return Finding(data["code"], data["message"], Span(*data["span"]), fix, data["path"], data["cell"])
+    return Finding(data["code"], data["message"], Span(*data["span"]), fix, path, data["cell"])

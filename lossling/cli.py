@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .cache import CACHE_DIR
 from .config import ConfigError, Settings, check_codes, find_config, forget, load, override
 from .discovery import discover
 from .engine import FileResult, SourceError, check_source, decode, internal_error
-from .fixer import fix_source
 from .output import FORMATS, error_line, render, statistics, text_line, unified_diff
 from .rule import all_rules, rule_by_code
 from .runner import FixOutcome, check_files, default_jobs, fix_files
@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", help="a pyproject.toml to read [tool.lossling] from")
     common.add_argument("--stdin-filename", help="the path standard input stands for (config matching, output)")
     common.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="processes (default: cores)")
+    common.add_argument("--no-cache", action="store_true", help="check every file afresh; read and write no cache")
+    common.add_argument("--cache-dir", default=CACHE_DIR, help=f"where results are cached (default: {CACHE_DIR})")
 
     check = commands.add_parser("check", parents=[common], help="report findings")
     check.add_argument("--format", choices=FORMATS, default="text")
@@ -117,8 +119,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(files: list[tuple[str, Settings]], args: argparse.Namespace, jobs: int) -> int:
-    results = sorted(check_files(files, jobs), key=lambda r: r.path)
+    results = sorted(check_files(files, jobs, _cache_dir(args)), key=lambda r: r.path)
     return _report(results, args)
+
+
+def _cache_dir(args: argparse.Namespace) -> str | None:
+    return None if args.no_cache else args.cache_dir
 
 
 def _report(results: list[FileResult], args: argparse.Namespace) -> int:
@@ -138,7 +144,8 @@ def _report(results: list[FileResult], args: argparse.Namespace) -> int:
 
 
 def _fix(files: list[tuple[str, Settings]], args: argparse.Namespace, jobs: int) -> int:
-    outcomes = sorted(fix_files(files, write=not args.diff, jobs=jobs), key=lambda o: o.path)
+    outcomes = sorted(fix_files(files, write=not args.diff, jobs=jobs, cache_dir=_cache_dir(args)),
+                      key=lambda o: o.path)
     return _fix_report(outcomes, args.diff)
 
 
@@ -175,6 +182,8 @@ def _stdin(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "check":
             checked = FileResult(name, check_source(source.text, name, settings))
         else:
+            from .fixer import fix_source  # libcst: imported only by runs that fix
+
             result = fix_source(source.text, name, settings, settings.unsafe_fixes)
     except Exception as raised:  # a bug in a rule too: the editor must get its text back
         failed = FileResult(name, error=raised if isinstance(raised, SourceError) else internal_error(raised))

@@ -66,13 +66,16 @@ def decode(data: bytes) -> Source:
     return Source(text, "utf-8" if bom else encoding, bom)
 
 
-def read(path: str) -> Source:
+def read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as error:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
-    return decode(data)
+
+
+def read(path: str) -> Source:
+    return decode(read_bytes(path))
 
 
 def parse(text: str) -> ast.Module:
@@ -167,8 +170,15 @@ def check_file(path: str, settings: Settings) -> FileResult:
 
         return check_notebook(path, settings)
     try:
-        source = read(path)
-        return FileResult(path, check_source(source.text, path, settings))
+        return check_data(path, read_bytes(path), settings)
+    except SourceError as error:
+        return FileResult(path, error=error)
+
+
+def check_data(path: str, data: bytes, settings: Settings) -> FileResult:
+    """Check the bytes of a Python file read from ``path``; a failure becomes ``FileResult.error``."""
+    try:
+        return FileResult(path, check_source(decode(data).text, path, settings))
     except SourceError as error:
         return FileResult(path, error=error)
     except Exception as error:  # a bug in a rule: report it with the file, and go on with the others

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from .finding import Import
-from .semantic import apis
+from .finding import Fix, Import
+from .semantic import apis, zeros
 from .semantic.module import Module, OpCall
+from .semantic.inference import dtype_eps
 
 _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
 
@@ -53,6 +54,21 @@ def stable_call(module: Module, op: str, framework: str) -> tuple[str, Import | 
     return module.spell(qualname) if qualname else None
 
 
+def hint(fix: Fix | None, default: str, limit: int = 72) -> str:
+    """What a message names as the replacement: the fix's text when it is one short line, else ``default``."""
+    text = fix.edits[0].text if fix is not None and len(fix.edits) == 1 else ""
+    return text if text and "\n" not in text and len(text) <= limit else default
+
+
+def spell_beside(module: Module, call: OpCall, name: str, op: str | None = None) -> tuple[str, Import | None] | None:
+    """Spell ``name`` from ``call``'s own namespace (``torch.log`` -> ``torch.log1p``), else the framework's stable
+    ``op`` (default: ``name``). TF1-only names are never reused: ``tf.log`` gives ``tf.math.log1p``."""
+    spelled = sibling(module, call, name)
+    if spelled is not None and call.qualname.rpartition(".")[0] + "." + name not in apis.TF1_ONLY:
+        return spelled
+    return stable_call(module, op or name, call.framework)
+
+
 def movable(module: Module, node: ast.AST, to: ast.AST) -> bool:
     """Whether ``node`` (an expression assigned earlier) evaluates to the same value at ``to``: every name in it
     is bound at most once in its scope and it calls nothing but framework operations. An expression already
@@ -70,3 +86,82 @@ def movable(module: Module, node: ast.AST, to: ast.AST) -> bool:
         if isinstance(child, ast.NamedExpr):
             return False
     return True
+
+
+def respelled(module: Module, call: OpCall, name: str) -> tuple[str, Import | None] | None:
+    """``call`` with its op swapped for ``name`` and its arguments kept: ``F.softmax(z, 1)`` ->
+    ``F.log_softmax(z, 1)``, ``z.softmax(1)`` -> ``z.log_softmax(1)``, and an ``nn.Softmax(dim=1)`` instance
+    applied to ``z`` -> ``F.log_softmax(z, dim=1)`` (torch modules only)."""
+    node = call.node
+    if call.kind == "method":
+        return f"{atom(module, call.receiver)}.{name}{call_args(module, node)}", None
+    if call.kind == "function":
+        spelled = sibling(module, call, name) or stable_call(module, name, call.framework)
+        return (spelled[0] + call_args(module, node), spelled[1]) if spelled else None
+    if call.framework != "torch" or call.input is None or len(node.args) != 1 or node.keywords:
+        return None
+    spelled = stable_call(module, name, "torch")
+    if spelled is None or (call.ctor.args[1:] or any(k.arg != "dim" for k in call.ctor.keywords)):
+        return None
+    dim = call.ctor.args[0] if call.ctor.args else call.keyword("dim")
+    args = module.text(call.input) + (f", dim={module.text(dim)}" if dim is not None else "")
+    return f"{spelled[0]}({args})", spelled[1]
+
+
+def rewritten(module: Module, node: ast.AST, replace: dict[ast.AST, str], append: str = "") -> str | None:
+    """The text of ``node`` with the sub-nodes in ``replace`` (expressions, keywords) swapped for new text, and,
+    for a call, ``append`` added as its last argument. None when a comment sits where ``append`` would go."""
+    text = module.text(node)
+    start = module.span(node)
+    offsets = [0]
+    for line in module.lines[start.line - 1:start.end_line - 1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+
+    def offset(line: int, col: int) -> int:
+        return offsets[line - start.line] + col - start.col  # the text's first line starts at start.col
+
+    for child in sorted(replace, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        span = module.span(child)
+        text = text[:offset(span.line, span.col)] + replace[child] + text[offset(span.end_line, span.end_col):]
+    if append:
+        if not (isinstance(node, ast.Call) and text.endswith(")")):
+            return None
+        inner = text[:-1].rstrip()
+        tail = text[len(inner):-1]
+        last = inner.rpartition("\n")[2]
+        if "#" in last:
+            return None
+        if "\n" in tail and inner.endswith(","):  # one argument per line: add another line like the last
+            indent = last[:len(last) - len(last.lstrip())]
+            return f"{inner}\n{indent}{append},{tail})"
+        if inner.endswith(","):
+            inner = inner[:-1]
+        separator = "" if inner.endswith("(") else ", "
+        text = f"{inner}{separator}{append})"
+    return text
+
+
+def guarded_division(module: Module, site: zeros.Division, kind: str) -> tuple[ast.AST, str, Import | None] | None:
+    """A division whose divisor can be 0, rewritten so it cannot give NaN: ``(node, text, import)``.
+    TensorFlow/Keras: ``divide_no_nan(n, d)``. PyTorch: a count becomes ``d.clamp_min(1)`` (``max(d, 1)`` for a
+    Python number), any other divisor ``d.clamp_min(torch.finfo(d.dtype).eps)``."""
+    framework = zeros.framework_of(module, site.divisor)
+    divisor = site.divisor
+    if framework in ("tf", "tf1", "keras"):
+        spelled = stable_call(module, "divide_no_nan", framework)
+        if spelled is None or isinstance(site.node, ast.AugAssign):
+            return None
+        if site.call is not None and site.call.kind == "function" and site.call.framework == framework:
+            return site.node.func, spelled[0], spelled[1]  # keep the arguments as written
+        return site.node, f"{spelled[0]}({module.text(site.numerator)}, {module.text(divisor)})", spelled[1]
+    if framework != "torch":
+        return None
+    if zeros.python_number(module, divisor):
+        return (divisor, f"max({module.text(divisor)}, 1)", None) if kind == "count" else None
+    if kind == "count":
+        return divisor, f"{atom(module, divisor)}.clamp_min(1)", None
+    tensors = [n for n in ast.walk(divisor) if isinstance(n, ast.Name) and module.is_tensor(n)]
+    eps = dtype_eps(module, divisor if not tensors or divisor is tensors[0] else tensors[0], "torch")
+    if eps is None:
+        return None
+    return divisor, f"{atom(module, divisor)}.clamp_min({eps[0]})", eps[1]

@@ -7,10 +7,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
+from . import cache
 from .config import Settings
-from .engine import FileResult, SourceError, check_file, internal_error, read
+from .engine import FileResult, SourceError, check_data, check_file, internal_error, read, read_bytes
 from .finding import Finding
-from .fixer import fix_source, write_atomic
 
 T = TypeVar("T")
 
@@ -33,8 +33,41 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def check_files(files: list[tuple[str, Settings]], jobs: int) -> list[FileResult]:
-    return parallel_map(check_file, files, jobs)
+def check_files(files: list[tuple[str, Settings]], jobs: int, cache_dir: str | None = None) -> list[FileResult]:
+    """Check every file; with ``cache_dir``, files whose key is stored there are answered from it (in this
+    process, so a run over an unchanged tree starts no workers) and the others are checked and stored."""
+    if cache_dir is None:
+        return parallel_map(check_file, files, jobs)
+    results: list[FileResult | None] = [cached(path, settings, cache_dir) for path, settings in files]
+    misses = [index for index, result in enumerate(results) if result is None]
+    checked = parallel_map(check_and_store, [(*files[i], cache_dir) for i in misses], jobs)
+    for index, result in zip(misses, checked):
+        results[index] = result
+    return results  # type: ignore[return-value]
+
+
+def cached(path: str, settings: Settings, cache_dir: str) -> FileResult | None:
+    """The stored result of the file as it is now, or None."""
+    try:
+        data = read_bytes(path)
+    except SourceError:
+        return None
+    return cache.load(cache_dir, cache.key(path, data, settings), path)
+
+
+def check_and_store(path: str, settings: Settings, cache_dir: str) -> FileResult:
+    """``check_file``, keeping the result under the key of the bytes that were checked."""
+    try:
+        data = read_bytes(path)
+    except SourceError as error:
+        return FileResult(path, error=error)
+    if path.endswith(".ipynb"):
+        result = check_file(path, settings)  # reads the notebook again: a change in between is a cache miss later
+    else:
+        result = check_data(path, data, settings)
+    if cache.cacheable(result):
+        cache.store(cache_dir, cache.key(path, data, settings), result)
+    return result
 
 
 @dataclass
@@ -51,13 +84,23 @@ class FixOutcome:
         return self.after != self.before
 
 
-def fix_file(path: str, settings: Settings, write: bool) -> FixOutcome:
+def fix_file(path: str, settings: Settings, write: bool, cache_dir: str | None = None) -> FixOutcome:
     """Fix one file (unsafe fixes too if the settings say so); write it back atomically when ``write`` and
-    something changed."""
+    something changed. A cached check result only ever skips a file with nothing to fix: whatever is written comes
+    from checking the file afresh."""
+    if cache_dir is not None:
+        hit = cached(path, settings, cache_dir)
+        if hit is not None and hit.error is None:
+            from .fixer import applicable
+
+            if not any(applicable(f, settings.unsafe_fixes) for f in hit.findings):
+                return FixOutcome(path, remaining=hit.findings)
     if path.endswith(".ipynb"):
         from .notebook import fix_notebook
 
         return fix_notebook(path, settings, write)
+    from .fixer import fix_source, write_atomic  # libcst: paid only by runs that fix
+
     try:
         source = read(path)
         result = fix_source(source.text, path, settings, settings.unsafe_fixes)
@@ -75,5 +118,6 @@ def fix_file(path: str, settings: Settings, write: bool) -> FixOutcome:
         return FixOutcome(path, error=internal_error(error))
 
 
-def fix_files(files: list[tuple[str, Settings]], write: bool, jobs: int) -> list[FixOutcome]:
-    return parallel_map(fix_file, [(path, settings, write) for path, settings in files], jobs)
+def fix_files(files: list[tuple[str, Settings]], write: bool, jobs: int,
+              cache_dir: str | None = None) -> list[FixOutcome]:
+    return parallel_map(fix_file, [(path, settings, write, cache_dir) for path, settings in files], jobs)

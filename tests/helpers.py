@@ -59,6 +59,8 @@ def run(*argv: str, stdin: bytes = b"", cwd: str | Path | None = None) -> Run:
     argv = list(argv)
     if argv and argv[0] in ("check", "fix") and not any(a.startswith(("-j", "--jobs")) for a in argv):
         argv[1:1] = ["-j", "1"]
+    if argv and argv[0] in ("check", "fix") and not any(a.startswith(("--cache-dir", "--no-cache")) for a in argv):
+        argv[1:1] = ["--no-cache"]  # hermetic: tests/test_cache.py covers the cache with its own folder
     out, err = io.BytesIO(), io.BytesIO()
     saved = sys.stdin, sys.stdout, sys.stderr, os.getcwd()
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")

@@ -13,12 +13,30 @@ dict literal::
         "cases": {"case_x": {"edge": ...}},  # per-case overrides of any key above (optional)
     }
 
+A safe fix whose point is an exact singularity (0/0, a where branch excluded at 0, sqrt at 0) cannot match a
+float64 run of the original there, which breaks too: such a proof says ``"singular": True``, and at its edge
+inputs the float64 reference must be non-finite, the fix finite, and equal to the reference wherever the
+reference is finite (the catalog's definition of SAFE: same values and gradients wherever the original had them).
+
 An ``arg`` is a nested list of numbers (a float tensor that gets a gradient), or a dict: ``{"float": [...],
 "grad": False}``, ``{"int": [...]}``, ``{"bool": [...]}``, ``{"value": python_object}``.
 
 Benign inputs: the fixed case gives the original's values and gradients within tolerance. Edge inputs: the
 fixed case is finite; the original is not finite or differs from the float64 reference (the original run in
 float64), so a proof cannot pass vacuously; and for a safe fix the fixed case matches that reference.
+
+Semantic fixes (a bug fix that changes values on purpose: ``nll_loss`` of softmax output, swapped arguments)
+cannot agree with the original anywhere, so their proofs name a reference: ``"reference": "reference_ce"`` is a
+function in the proof file (never named ``case_*``, so lossling's fix is not what defines it) that computes the
+correct loss, and it runs in float64. Such a proof must be ``"unsafe": True``. Benign inputs: the original is
+finite and the fixed case gives the reference's values and gradients within tolerance. Edge inputs: the fixed
+case is finite; the original is not finite or differs from the reference; and the fixed case matches the
+reference. Every other check stays as above.
+
+Removed APIs (``tf.log`` in TensorFlow 2, ``lr=`` in Keras 3) cannot run at all, so their proofs add
+``"raises": "AttributeError"`` (the exception's class name) to a ``"reference"`` computing what the removed API
+did (``tf.compat.v1.log``): on every input, benign and edge, the original must raise that exception and the
+fixed case must give the reference's values and gradients, run in the same dtype. Such a fix may be safe.
 """
 
 from __future__ import annotations
@@ -182,10 +200,13 @@ RUNNERS = {"torch": run_torch, "tensorflow": run_tensorflow, "keras": run_tensor
            "numpy": run_numpy}
 
 
-def close(a: Outcome, b: Outcome, rtol: float, atol: float) -> bool:
+def close(a: Outcome, b: Outcome, rtol: float, atol: float, where_finite: bool = False) -> bool:
+    """Values and gradients agree; with ``where_finite``, only where ``b`` (a reference) is finite."""
     if a.value.shape != b.value.shape or len(a.grads) != len(b.grads):
         return False
     pairs = [(a.value, b.value)] + list(zip(a.grads, b.grads))
+    if where_finite:
+        pairs = [(x[np.isfinite(y)], y[np.isfinite(y)]) for x, y in pairs]
     return all(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=False) for x, y in pairs)
 
 
@@ -194,27 +215,60 @@ def describe(outcome: Outcome) -> str:
     return f"value {np.array2string(outcome.value, precision=4)} grads [{grads}]"
 
 
-def prove_case(original: Callable, fixed: Callable, settings: dict[str, Any]) -> None:
-    """Assert both halves of the proof for one case; the message says which input failed and how."""
+def prove_case(original: Callable, fixed: Callable, settings: dict[str, Any],
+               correct: Callable | None = None) -> None:
+    """Assert both halves of the proof for one case; the message says which input failed and how. ``correct``
+    is the proof's reference function (semantic fixes, see the module docstring), else None."""
     run = RUNNERS[settings["framework"]]
     dtype, rtol, atol = settings["dtype"], settings["rtol"], settings["atol"]
+    if settings.get("raises"):
+        prove_replacement(original, fixed, settings, correct)
+        return
     assert settings["benign"] and settings["edge"], "a proof needs benign and edge inputs"
+    assert correct is None or settings["unsafe"], "a fix proven against a reference changes values: mark it unsafe"
     for args in settings["benign"]:
         before, after = run(original, args, dtype), run(fixed, args, dtype)
         assert before.finite(), f"benign input {args} is not benign: original gives {describe(before)}"
-        assert close(before, after, rtol, atol), (
-            f"benign input {args}: original {describe(before)} but fixed {describe(after)}")
+        expected = before if correct is None else run(correct, args, "float64")
+        assert close(expected, after, rtol, atol), (
+            f"benign input {args}: {'original' if correct is None else 'reference'} {describe(expected)} "
+            f"but fixed {describe(after)}")
     for args in settings["edge"]:
         before, after = run(original, args, dtype), run(fixed, args, dtype)
-        reference = run(original, args, "float64")
+        reference = run(original if correct is None else correct, args, "float64")
         assert after.finite(), f"edge input {args}: the fix is not finite: {describe(after)}"
         broken = not before.finite() or not close(before, reference, max(rtol, 1e-3), max(atol, 1e-3))
         assert broken, f"edge input {args}: the original is fine there ({describe(before)}); the proof is vacuous"
-        if not settings["unsafe"]:
+        edge_rtol, edge_atol = max(rtol, 1e-4), max(atol, 1e-4)
+        if settings.get("singular") and not settings["unsafe"]:
+            assert not reference.finite(), (
+                f"edge input {args}: a singular edge breaks the float64 reference too, but it is finite there")
+            assert close(after, reference, edge_rtol, edge_atol, where_finite=True), (
+                f"edge input {args}: fixed {describe(after)} differs from the float64 reference "
+                f"{describe(reference)} where that is finite")
+        elif not settings["unsafe"] or correct is not None:
             assert reference.finite(), f"edge input {args}: the float64 reference is not finite; pick another edge"
-            edge_rtol, edge_atol = max(rtol, 1e-4), max(atol, 1e-4)
             assert close(after, reference, edge_rtol, edge_atol), (
                 f"edge input {args}: fixed {describe(after)} but float64 reference {describe(reference)}")
+
+
+def prove_replacement(original: Callable, fixed: Callable, settings: dict[str, Any], correct: Callable | None) -> None:
+    """A removed API: the original raises ``settings["raises"]`` on every input, the fix computes the reference."""
+    run = RUNNERS[settings["framework"]]
+    dtype, rtol, atol = settings["dtype"], settings["rtol"], settings["atol"]
+    assert correct is not None, "a proof with raises needs a reference computing what the removed API did"
+    assert settings["benign"], "a proof needs benign inputs"
+    for args in settings["benign"] + settings["edge"]:
+        try:
+            run(original, args, dtype)
+        except Exception as error:  # the exception's class is checked by name, as the proof states it
+            assert type(error).__name__ == settings["raises"], f"input {args}: the original raises {error!r}"
+        else:
+            raise AssertionError(f"input {args}: the original runs, so it does not need this fix")
+        after, expected = run(fixed, args, dtype), run(correct, args, dtype)
+        assert after.finite(), f"input {args}: the fix is not finite: {describe(after)}"
+        assert close(expected, after, rtol, atol), (
+            f"input {args}: reference {describe(expected)} but fixed {describe(after)}")
 
 
 def proof_files(root: Path) -> list[Path]:

@@ -20,7 +20,9 @@ def test_fix_is_proven(path, name):
     settings = {**proof, **proof.get("cases", {}).get(name, {})}
     fixed = fixed_text(text, path, settings["unsafe"])
     assert function_source(fixed, name) != function_source(text, name), f"lossling did not fix {name}"
-    prove_case(namespace(text, path)[name], namespace(fixed, path)[name], settings)
+    scope = namespace(text, path)
+    correct = scope[settings["reference"]] if settings.get("reference") else None
+    prove_case(scope[name], namespace(fixed, path)[name], settings, correct)
 
 
 @pytest.mark.parametrize("rule", [r for r in all_rules() if r.fix_safety is not Safety.NONE], ids=lambda r: r.code)

@@ -49,7 +49,7 @@ _TF_MATH = (
 _TF_TOP = (
     "exp sqrt rsqrt square pow abs sigmoid tanh cosh reduce_sum>sum reduce_mean>mean reduce_prod>prod "
     "reduce_max>max reduce_min>min reduce_logsumexp>logsumexp maximum minimum divide truediv>divide where norm "
-    "clip_by_value>clip boolean_mask stack concat cast"
+    "clip_by_value>clip boolean_mask stack concat cast matmul acos asin atanh"
 )
 # Names TensorFlow 1 had at the top level and TensorFlow 2 removed (they live on in tf.compat.v1 and tf.math).
 TF1_REMOVED = (
@@ -176,7 +176,8 @@ TENSOR_METHODS: dict[str, str] = dict(
     _parse(
         "log log1p log2 log10 exp expm1 sqrt rsqrt square pow abs sigmoid softmax log_softmax logsumexp relu tanh "
         "cosh sum mean prod std var max min amax amin clamp clamp_min clamp_max clip div>divide divide "
-        "true_divide>divide norm det logdet maximum minimum masked_fill xlogy acos asin atanh arccos>acos "
+        "true_divide>divide norm det logdet maximum minimum masked_fill masked_fill_>masked_fill xlogy acos asin "
+        "atanh arccos>acos "
         "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num"
     )
 )
@@ -237,6 +238,22 @@ for _spelled, _op in _parse(_DISTRIBUTIONS):
                       ("tensorflow_probability.distributions", None),
                       ("tensorflow_probability.substrates.jax.distributions", None)):
         DISTRIBUTIONS[f"{_ns}.{_cls}"] = (_activation, _pos)
+
+# Optimizers: qualified name -> (kind, position of the learning rate). Kind "sgd" is plain gradient descent,
+# any other is the adaptive method's name in lower case ("adam", "adagrad" ...).
+OPTIMIZERS: dict[str, tuple[str, int]] = {}
+_KERAS_OPTIMIZERS = "Adam AdamW Adamax Nadam RMSprop Adagrad SGD>sgd"
+for _ns, _position, _spec in (
+    ("torch.optim", 1, "Adam AdamW Adamax NAdam RAdam RMSprop Adagrad SGD>sgd"),
+    ("keras.optimizers", 0, _KERAS_OPTIMIZERS),
+    ("tensorflow.keras.optimizers", 0, _KERAS_OPTIMIZERS),
+    ("tensorflow.optimizers", 0, _KERAS_OPTIMIZERS),
+    ("tensorflow.compat.v1.train", 0, "AdamOptimizer>adam RMSPropOptimizer>rmsprop AdagradOptimizer>adagrad "
+     "GradientDescentOptimizer>sgd MomentumOptimizer>sgd"),
+    ("optax", 0, "adam adamw nadam adamax rmsprop adagrad sgd"),
+):
+    for _spelled, _kind in _parse(_spec):
+        OPTIMIZERS[f"{_ns}.{_spelled}"] = (_kind.lower(), _position)
 
 # Where a framework names the reduction/activation axis.
 AXIS_KEYWORD = {"torch": "dim"}

@@ -34,6 +34,10 @@ _TENSOR_PARAM = re.compile(
     r"inputs?|embeddings?|activations?|log_probs?|features?)$")
 _INPUT_KEYWORDS = ("input", "x", "logits", "features", "a", "tensor", "inputs")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+# Methods whose result is a tensor when their receiver is one (dtype, device and layout changes).
+_TENSOR_TO_TENSOR = frozenset({"float", "double", "half", "bfloat16", "long", "int", "bool", "to", "type_as",
+                               "detach", "clone", "contiguous", "view", "view_as", "reshape", "unsqueeze",
+                               "squeeze", "flatten", "permute", "transpose", "expand", "expand_as", "cpu", "cuda"})
 _INF_NAMES = {"math.inf", "numpy.inf", "numpy.infty", "torch.inf", "jax.numpy.inf"}
 
 
@@ -255,6 +259,15 @@ class Module:
             found.sort(key=lambda c: _position(c.node))
         return found
 
+    def calls_named(self, *names: str) -> list[ast.Call]:
+        """Every call whose callee's last name is one of ``names`` (``compile`` for ``model.compile(...)``,
+        ``KLDivLoss`` for ``nn.KLDivLoss()``), in source order: a cheap way to find constructors and methods."""
+        calls = self._index().calls
+        found = [call for name in names for call in calls.get(name, ())]
+        if len(names) > 1:
+            found.sort(key=_position)
+        return found
+
     def _candidates(self, op: str) -> list[ast.Call]:
         """Calls that can be ``op``: by the name they call (``log``, ``reduce_sum``), or through a name bound
         to a module instance of that op (``self.act = nn.Sigmoid()`` ... ``self.act(x)``)."""
@@ -367,6 +380,8 @@ class Module:
             if qualname is not None:
                 return qualname.partition(".")[0] in apis.FRAMEWORK_ROOTS and qualname[:1].islower() and (
                     not qualname.rpartition(".")[2][:1].isupper())
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _TENSOR_TO_TENSOR:
+                return self.is_tensor(node.func.value)  # (t > 0).float(), x.detach(), x.view(-1)
             callee = self.resolve(node.func)
             if isinstance(callee, ast.Call):  # an instance of a framework class: nn.Linear(...)(x)
                 ctor = self.qualname(callee.func)
@@ -379,6 +394,8 @@ class Module:
             return self.is_tensor(node.left) or self.is_tensor(node.right)
         if isinstance(node, ast.UnaryOp):
             return self.is_tensor(node.operand)
+        if isinstance(node, ast.Compare):
+            return any(self.is_tensor(side) for side in (node.left, *node.comparators))
         if isinstance(node, ast.IfExp):
             return self.is_tensor(node.body) or self.is_tensor(node.orelse)
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -419,7 +436,7 @@ class Module:
                 return None
             try:
                 return _ARITH[type(node.op)](left, right)
-            except (KeyError, ZeroDivisionError, OverflowError, ValueError):
+            except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):  # TypeError: (-1) ** 0.5
                 return None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float" and node.args:
             arg = node.args[0]

@@ -1,0 +1,173 @@
+"""LOSS108 logsumexp-by-hand: ``log(sum(exp(x)))``, ``log(mean(exp(x)))``, ``log(exp(a) + exp(b))`` and
+``log(exp(x))`` overflow or underflow in exp; logsumexp, logaddexp (and plain ``x``) do not."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..finding import Finding, Fix, Import, Safety
+from ..rewrite import atom, call_args, hint, movable, rewritten, spell_beside, stable_call
+from ..rule import Rule
+from ..semantic.module import Module, OpCall
+from ..semantic.patterns import (
+    clamped,
+    from_grid,
+    max_shifted,
+    pure,
+    reduction_axis,
+    reduction_rest,
+    tensor_operand,
+    unary,
+)
+
+# Frameworks whose reductions take (input, axis, keepdims) positionally, like their logsumexp.
+_KEEPDIMS_POSITIONAL = ("torch", "tf", "tf1", "keras")
+
+
+class LogSumExpByHand(Rule):
+    code = "LOSS108"
+    name = "logsumexp-by-hand"
+    summary = "log of a sum of exps: exp overflows above 88.7 (float32) and underflows below -103"
+    fix_safety = Safety.SAFE
+    frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
+    triggers = ("exp",)
+    supersedes = ("LOSS101",)
+
+    def check(self, module: Module) -> Iterator[Finding]:
+        for log in module.ops("log"):
+            if not unary(log):
+                continue
+            inner = module.resolve(log.input)
+            found = self._roundtrip(module, log, inner) or self._reduction(module, log, inner) or self._addexp(
+                module, log, inner)
+            if found is not None:
+                yield found
+
+    # ----- log(exp(x)) ---------------------------------------------------------------------------------------
+    def _roundtrip(self, module: Module, log: OpCall, inner: ast.AST) -> Finding | None:
+        exp = module.op_of(inner, "exp", follow=False)
+        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input):
+            return None
+        fix = None
+        if movable(module, exp.node, log.node):
+            fix = self.replace(module, log.node, module.text(exp.input))
+        return self.finding(module, log.node, "log(exp(x)) overflows to inf above 88.7 and to -inf below -103; "
+                                              "it is x", fix)
+
+    # ----- log(sum(exp(x), d)) and log(mean(exp(x), d)) ------------------------------------------------------
+    def _reduction(self, module: Module, log: OpCall, inner: ast.AST) -> Finding | None:
+        reduction = module.op_of(inner, "sum", "mean", follow=False)
+        if reduction is None:
+            return None
+        exp = module.op_of(reduction.input, "exp")
+        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or _stable(module, exp.input):
+            return None
+        fix = None
+        if movable(module, reduction.node, log.node) and movable(module, exp.node, log.node):
+            fix = self._reduction_fix(module, log, reduction, exp.input)
+        what = "log(sum(exp(x)))" if reduction.op == "sum" else "log(mean(exp(x)))"
+        use = hint(fix, "logsumexp(x, dim)" if reduction.op == "sum" else "logsumexp(x, dim) - log(n)")
+        return self.finding(module, log.node, f"{what} overflows to inf or underflows to -inf; use {use}", fix)
+
+    def _reduction_fix(self, module: Module, log: OpCall, reduction: OpCall, x: ast.expr) -> Fix | None:
+        framework = reduction.framework
+        rest = reduction_rest(module, reduction, 2 if framework in _KEEPDIMS_POSITIONAL else 1)
+        if rest is None:
+            return None
+        axis = reduction_axis(reduction)
+        imports: list[Import | None] = []
+        method = reduction.kind == "method" and framework == "torch"
+        spelled = None if method else spell_beside(
+            module, reduction, "reduce_logsumexp" if framework in ("tf", "tf1") else "logsumexp", "logsumexp")
+        if not method and spelled is None:
+            return None
+        if framework == "torch" and axis is None:  # torch.logsumexp needs a dim: reduce the flattened tensor
+            if rest:
+                return None
+            flat = f"{atom(module, x)}.flatten()"
+            text = f"{flat}.logsumexp(0)" if method else f"{spelled[0]}({flat}, 0)"
+        elif method:  # keep the reduction's arguments as written, comments included
+            text = f"{atom(module, x)}.logsumexp{call_args(module, reduction.node)}"
+        elif reduction.kind == "method":  # arr.sum(axis) on a NumPy/JAX array
+            text = f"{spelled[0]}({', '.join([module.text(x)] + rest)})"
+        else:
+            call = rewritten(module, reduction.node, {reduction.input: module.text(x)})
+            text = spelled[0] + call[len(module.text(reduction.node.func)):]
+        if spelled is not None:
+            imports.append(spelled[1])
+        if reduction.op == "mean":
+            count = self._log_count(module, framework, x, axis)
+            if count is None:
+                return None
+            text = f"{text} - {count[0]}"
+            imports.extend(count[1])
+        return self.replace(module, log.node, text, *imports)
+
+    @staticmethod
+    def _log_count(module: Module, framework: str, x: ast.expr, axis: ast.expr | None
+                   ) -> tuple[str, list[Import | None]] | None:
+        """``log(n)`` for the number of elements a mean over ``axis`` averages, written with ``x`` again."""
+        if not isinstance(x, (ast.Name, ast.Attribute)) or not pure(module, x):
+            return None
+        value = None if axis is None else module.const(axis)
+        if axis is not None and (value is None or not value.is_integer()):
+            return None
+        name = module.text(x)
+        axis_text = None if axis is None else module.text(axis)
+        if framework in ("tf", "tf1"):
+            tf = module.spell("tensorflow.math.log" if framework == "tf" else "tensorflow.compat.v1.math.log")
+            root = module.spell("tensorflow" if framework == "tf" else "tensorflow.compat.v1")
+            if tf is None or root is None:
+                return None
+            size = f"{root[0]}.size({name})" if axis is None else f"{root[0]}.shape({name})[{axis_text}]"
+            return f"{tf[0]}({root[0]}.cast({size}, {name}.dtype))", [tf[1], root[1]]
+        if framework not in ("torch", "jax", "numpy"):
+            return None
+        log = module.spell("math.log")
+        if log is None:
+            return None
+        if axis is None:
+            size = f"{name}.numel()" if framework == "torch" else f"{name}.size"
+        else:
+            size = f"{name}.shape[{axis_text}]"
+        return f"{log[0]}({size})", [log[1]]
+
+    # ----- log(exp(a) + exp(b)) ------------------------------------------------------------------------------
+    def _addexp(self, module: Module, log: OpCall, inner: ast.AST) -> Finding | None:
+        if not (isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Add)):
+            return None
+        a, b = module.op_of(inner.left, "exp"), module.op_of(inner.right, "exp")
+        if a is None or b is None or not unary(a) or not unary(b):
+            return None
+        if not (tensor_operand(module, a, a.input) or tensor_operand(module, b, b.input)):
+            return None
+        if _stable(module, a.input) or _stable(module, b.input):
+            return None
+        fix = None
+        if all(movable(module, n, log.node) for n in (inner, a.node, b.node)):
+            fix = self._addexp_fix(module, log, a, b)
+        return self.finding(module, log.node, f"log(exp(a) + exp(b)) overflows to inf or underflows to -inf; "
+                                              f"use {hint(fix, 'logaddexp(a, b)')}", fix)
+
+    def _addexp_fix(self, module: Module, log: OpCall, a: OpCall, b: OpCall) -> Fix | None:
+        framework = "torch" if a.kind == "method" else a.framework
+        if framework != ("torch" if b.kind == "method" else b.framework):
+            return None
+        args = f"{module.text(a.input)}, {module.text(b.input)}"
+        if framework in ("tf", "tf1"):  # TensorFlow has no logaddexp; stacking needs equal shapes (no broadcast)
+            root = "tensorflow" if framework == "tf" else "tensorflow.compat.v1"
+            lse, stack = stable_call(module, "logsumexp", framework), module.spell(f"{root}.stack")
+            if lse is None or stack is None:
+                return None
+            return self.replace(module, log.node, f"{lse[0]}({stack[0]}([{args}]), 0)", lse[1], stack[1],
+                                safety=Safety.UNSAFE)
+        spelled = stable_call(module, "logaddexp", framework)
+        if spelled is None:
+            return None
+        return self.replace(module, log.node, f"{spelled[0]}({args})", spelled[1])
+
+
+def _stable(module: Module, argument: ast.expr) -> bool:
+    """An exp that cannot overflow: shifted by a maximum, clamped, or over a coordinate grid."""
+    return max_shifted(module, argument) or clamped(module, argument) or from_grid(module, argument)

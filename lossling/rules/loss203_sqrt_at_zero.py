@@ -1,0 +1,186 @@
+"""LOSS203 sqrt-at-zero: the square root of a sum of squares is fine at 0, its gradient is not."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..finding import Finding, Fix
+from ..rewrite import hint, movable, rewritten
+from ..rule import Rule, Safety
+from ..semantic import zeros
+from ..semantic.module import Module, OpCall
+from ..semantic.patterns import keeps_dims, reduction_axis
+
+_DIFFERENTIABLE = ("torch", "tf", "tf1", "keras", "jax")
+
+
+class SqrtAtZero(Rule):
+    code = "LOSS203"
+    name = "sqrt-at-zero"
+    summary = "sqrt (or a fractional power) of a sum of squares, a squared distance or a variance: NaN gradient at 0"
+    fix_safety = Safety.UNSAFE
+    frameworks = ("torch", "tensorflow", "keras", "jax")
+    triggers = ("sqrt", "**", "pow", "power", "norm")
+
+    def check(self, module: Module) -> Iterator[Finding]:
+        if not module.frameworks:
+            return
+        for root, radicand, framework in self._roots(module):
+            if not _zero_at_rest(module, radicand) or zeros.guarded(module, radicand) or zeros.without_gradient(
+                    module, root):
+                continue
+            if not _data_dependent(module, radicand) or not _differentiated_use(module, root):
+                continue
+            fix = self._fix(module, root, radicand, framework)
+            yield self.finding(module, root, "sqrt of a sum of squares (distance, MSE, variance) has an infinite "
+                               f"gradient at 0, NaN downstream; use {hint(fix, 'sqrt(v + eps)')}", fix)
+        for norm in module.ops("norm"):
+            if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and _difference(module, norm.input):
+                if zeros.guarded(module, norm.input):
+                    continue
+                fix = self._norm_fix(module, norm)
+                yield self.finding(module, norm.node, f"{norm.framework} norm of a difference has a NaN gradient "
+                                   f"where the two are equal; use {hint(fix, 'sqrt(sum(d ** 2) + eps)')}", fix)
+
+    @staticmethod
+    def _roots(module: Module) -> Iterator[tuple[ast.expr, ast.expr, str]]:
+        """``(node, radicand, framework)`` for every square root and fractional power in differentiable code."""
+        found: list[tuple[ast.expr, ast.expr, str]] = []
+        for call in module.ops("sqrt", "pow"):
+            framework = "torch" if call.kind == "method" and "torch" in module.frameworks else call.framework
+            if framework not in _DIFFERENTIABLE or call.input is None:
+                continue
+            if call.op == "pow" and not _fractional(module, call.arg(1, "exponent", "y", "x2")):
+                continue
+            found.append((call.node, call.input, framework))
+        for node in module.nodes(ast.BinOp):
+            if isinstance(node.op, ast.Pow) and _fractional(module, node.right) and module.is_tensor(node.left):
+                framework = zeros.framework_of(module, node.left)
+                if framework in _DIFFERENTIABLE:
+                    found.append((node, node.left, framework))
+        found.sort(key=lambda f: (f[0].lineno, f[0].col_offset))
+        return iter(found)
+
+    def _fix(self, module: Module, root: ast.expr, radicand: ast.expr, framework: str) -> Fix | None:
+        total = module.op_of(radicand, "sum")
+        squared = _square_of(module, total.input) if total is not None else None
+        call = module.op(root)
+        plain = (call is not None and (call.op == "sqrt" and len(root.args) + len(root.keywords) <= 1 or (
+            call.op == "pow" and module.const(call.arg(1, "exponent")) == 0.5))) or (
+            isinstance(root, ast.BinOp) and module.const(root.right) == 0.5)
+        if framework == "torch" and squared is not None and plain and (
+                radicand is total.node or module.resolve(radicand) is total.node) and movable(module, total.node, root):
+            spelled = module.spell("torch.linalg.vector_norm")
+            axis = reduction_axis(total)
+            if spelled is not None and len(total.node.args) + len(total.node.keywords) <= (
+                    2 if total.kind == "method" else 3):
+                args = module.text(squared)
+                if axis is not None:
+                    args += f", dim={module.text(axis)}"
+                if keeps_dims(total):
+                    args += ", keepdim=True"
+                return self.replace(module, root, f"{spelled[0]}({args})", spelled[1])
+        eps = "1e-12"
+        inside_call = isinstance(root, ast.Call) and not _is_receiver(root, radicand)
+        guarded = f"{module.text(radicand)} + {eps}"
+        text = rewritten(module, root, {radicand: guarded if inside_call else f"({guarded})"})
+        return self.replace(module, root, text) if text else None
+
+    def _norm_fix(self, module: Module, norm: OpCall) -> Fix | None:
+        order = norm.arg(1, "ord")
+        if order is not None and module.const(order) != 2.0 and not (
+                isinstance(order, ast.Constant) and order.value == "euclidean"):
+            return None
+        namespace = "jax.numpy" if norm.framework == "jax" else "tensorflow"
+        names = ("sum", "sqrt", "square") if norm.framework == "jax" else ("reduce_sum", "sqrt", "square")
+        spelled = [module.spell(f"{namespace}.{n}") for n in names]
+        if any(s is None for s in spelled):
+            return None
+        axis = norm.arg(2, "axis")
+        keep = norm.arg(3, "keepdims")
+        rest = (f", axis={module.text(axis)}" if axis is not None else "") + (
+            f", keepdims={module.text(keep)}" if keep is not None else "")
+        text = f"{spelled[1][0]}({spelled[0][0]}({spelled[2][0]}({module.text(norm.input)}){rest}) + 1e-12)"
+        return self.replace(module, norm.node, text, *(s[1] for s in spelled))
+
+
+def _is_receiver(call: ast.Call, node: ast.AST) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.value is node
+
+
+def _fractional(module: Module, exponent: ast.AST | None) -> bool:
+    value = module.const(exponent)
+    return value is not None and 0 < value < 1
+
+
+def _square_of(module: Module, node: ast.AST | None) -> ast.expr | None:
+    """``x`` when ``node`` is ``x ** 2``, ``x * x``, ``square(x)``, ``x.pow(2)`` or ``abs(x) ** 2``."""
+    node = module.resolve(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and module.const(node.right) == 2.0:
+        return node.left
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and ast.dump(node.left) == ast.dump(node.right):
+        return node.left
+    call = module.op(node)
+    if call is not None and call.op == "square":
+        return call.input
+    if call is not None and call.op == "pow" and module.const(call.arg(1, "exponent", "y", "x2")) == 2.0:
+        return call.input
+    return None
+
+
+def _zero_at_rest(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
+    """A non-negative quantity that is exactly 0 with a zero derivative there: a sum or mean of squares, an MSE,
+    a variance, or a sum of squared terms (``dx ** 2 + dy ** 2``)."""
+    if node is None or depth <= 0:
+        return False
+    node = module.resolve(node)
+    if _square_of(module, node) is not None:
+        return depth < 4  # a bare sqrt(x ** 2) is |x|: only as a term of a sum
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _zero_at_rest(module, node.left, min(depth - 1, 3)) and _zero_at_rest(
+            module, node.right, min(depth - 1, 3))
+    call = module.op(node)
+    if call is None:
+        return False
+    if call.op in ("sum", "mean"):
+        return _square_of(module, call.input) is not None
+    return call.op in ("mse", "var")
+
+
+def _difference(module: Module, node: ast.AST | None) -> bool:
+    node = module.resolve(node)
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)
+
+
+def _data_dependent(module: Module, node: ast.AST) -> bool:
+    """Whether the radicand is computed from tensors flowing in (a constant grid has no gradient to break)."""
+    return any(isinstance(n, (ast.Name, ast.Attribute)) and module.is_tensor(n) for n in ast.walk(node))
+
+
+def _differentiated_use(module: Module, root: ast.AST) -> bool:
+    """False when the root's value is only detached, compared, or used as an index (its gradient is never taken):
+    ``sqrt(s).detach()``, ``d = sqrt(s)`` with ``d`` only in ``d < r`` / ``x[d < r]`` / ``if d ** 2 < tol``."""
+    parent = module.parent(root)
+    if isinstance(parent, ast.Attribute) and parent.attr in ("detach", "item", "tolist", "numpy"):
+        return False
+    if isinstance(parent, ast.Compare):
+        return False
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return True
+    name = parent.targets[0].id
+    scope = module.scope_node(root)
+    uses = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+            and n.lineno > root.lineno]
+    return not uses or any(not _decision_only(module, use) for use in uses)
+
+
+def _decision_only(module: Module, use: ast.AST) -> bool:
+    for ancestor in module.ancestors(use):
+        if isinstance(ancestor, ast.Compare):
+            return True
+        if isinstance(ancestor, ast.Attribute) and ancestor.attr in ("detach", "item", "tolist", "numpy"):
+            return True
+        if isinstance(ancestor, ast.stmt):
+            return False
+    return False

@@ -1,0 +1,118 @@
+"""LOSS204 acos-domain: acos/asin/atanh of a computed cosine; rounding leaves [-1, 1] and gives NaN."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..finding import Finding, Fix
+from ..rewrite import atom, hint, rewritten
+from ..rule import Rule, Safety
+from ..semantic import zeros
+from ..semantic.module import Module, OpCall
+
+_CLAMPS = ("clamp", "clip", "clamp_min", "clamp_max", "minimum", "maximum", "tanh")
+
+
+class AcosDomain(Rule):
+    code = "LOSS204"
+    name = "acos-domain"
+    summary = "acos/asin/atanh of a cosine similarity or normalized dot product, unclamped: NaN just outside [-1, 1]"
+    fix_safety = Safety.UNSAFE
+    frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
+    triggers = ("acos", "asin", "atanh", "arccos", "arcsin", "arctanh")
+
+    def check(self, module: Module) -> Iterator[Finding]:
+        for call in module.ops("acos", "asin", "atanh"):
+            value = call.input
+            if value is None or not _cosine(module, value):
+                continue
+            fix = self._fix(module, call, value)
+            name = {"acos": "acos", "asin": "asin", "atanh": "atanh"}[call.op]
+            yield self.finding(module, call.node, f"{name} of a cosine: rounding gives 1.0000001 and NaN, and the "
+                               f"gradient at ±1 is inf; clamp it first: {hint(fix, 'clamp(c, -1 + eps, 1 - eps)')}",
+                               fix)
+
+    def _fix(self, module: Module, call: OpCall, value: ast.expr) -> Fix | None:
+        framework = "torch" if call.kind == "method" and "torch" in module.frameworks else call.framework
+        bounds = "-1 + 1e-7, 1 - 1e-7"
+        if framework == "torch":
+            clamped = f"{atom(module, value)}.clamp({bounds})"
+        elif framework in ("tf", "tf1", "keras", "jax", "numpy"):
+            qualname = {"tf": "tensorflow.clip_by_value", "tf1": "tensorflow.compat.v1.clip_by_value",
+                        "keras": "keras.ops.clip", "jax": "jax.numpy.clip", "numpy": "numpy.clip"}[framework]
+            spelled = module.spell(qualname)
+            if spelled is None:
+                return None
+            text = rewritten(module, call.node, {value: f"{spelled[0]}({module.text(value)}, {bounds})"})
+            return self.replace(module, call.node, text, spelled[1]) if text else None
+        else:
+            return None
+        text = rewritten(module, call.node, {value: clamped})
+        return self.replace(module, call.node, text) if text else None
+
+
+def _cosine(module: Module, node: ast.AST, depth: int = 4) -> bool:
+    """A cosine that rounding can push past ±1: a cosine similarity, a dot of normalized vectors, a division by
+    norms, or a tensor named like one (``cos_theta``), and no clamp on the way."""
+    if depth <= 0:
+        return False
+    if isinstance(node, ast.Name) and zeros.mutated(module, node):
+        return False
+    resolved = module.resolve(node)
+    if resolved is not node:
+        return _cosine(module, resolved, depth - 1)
+    call = module.op(node)
+    if call is not None:
+        if call.op in _CLAMPS:
+            return False
+        if call.op == "cosine_similarity":
+            return True
+        if call.op == "sum":
+            return _normalized_product(module, call.input)
+        if call.op in ("divide", "mean"):
+            return False
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Div):
+            return _has_norm(module, node.right)
+        if isinstance(node.op, ast.MatMult):
+            return _normalized(module, node.left) and _normalized(module, node.right)
+        return False
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+        inner = zeros._passthrough(module, node)
+        if inner is not None:
+            return _cosine(module, inner, depth - 1)
+        return False
+    if isinstance(node, ast.Name):
+        bindings = module.scope(module.scope_node(node)).bindings.get(node.id, ())
+        return "cos" in node.id.lower() and len(bindings) == 1 and module.is_tensor(node)
+    return False
+
+
+def _normalized(module: Module, node: ast.AST | None) -> bool:
+    node = module.resolve(node)
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+        return _normalized(module, node.value)
+    inner = zeros._passthrough(module, node) if node is not None else None
+    if inner is not None and inner is not node:
+        return _normalized(module, inner)
+    call = module.op(node)
+    return call is not None and call.op == "normalize"
+
+
+def _normalized_product(module: Module, node: ast.AST | None) -> bool:
+    node = module.resolve(node)
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and _normalized(
+        module, node.left) and _normalized(module, node.right)
+
+
+def _has_norm(module: Module, node: ast.AST) -> bool:
+    """A divisor built from norms (guarded or not: an eps does not keep the quotient inside [-1, 1])."""
+    for child in ast.walk(module.resolve(node) or node):
+        call = module.op(child)
+        if call is not None and call.op in ("norm", "sqrt"):
+            return True
+        if isinstance(child, ast.Name) and child is not node and _has_norm(module, child) if module.resolve(
+                child) is not child else False:
+            return True
+    return False

@@ -1,0 +1,70 @@
+"""LOSS206 mean-of-empty: the mean of a selection that a batch without positives makes empty is NaN."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..finding import Finding, Fix
+from ..rewrite import atom, guarded_division, hint, sibling
+from ..rule import Rule, Safety
+from ..semantic import zeros
+from ..semantic.inference import repeatable
+from ..semantic.module import Module, OpCall
+from ..semantic.patterns import pure
+
+
+class MeanOfEmpty(Rule):
+    code = "LOSS206"
+    name = "mean-of-empty"
+    summary = "mean over a masked selection (x[mask].mean(), sum / mask.sum()): NaN when the mask is empty"
+    fix_safety = Safety.SAFE
+    frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
+    triggers = ("mean", "/", "div")
+    supersedes = ("LOSS201",)
+
+    def check(self, module: Module) -> Iterator[Finding]:
+        if not module.frameworks:
+            return
+        for mean in module.ops("mean"):
+            selected = mean.input
+            if selected is None or mean.arg(1, "dim", "axis") is not None or not zeros.selection(module, selected):
+                continue
+            if zeros.checked(module, mean.node, selected):
+                continue
+            fix = self._mean_fix(module, mean, selected)
+            default = "divide_no_nan(reduce_sum(sel), size(sel))" if mean.framework in ("tf", "tf1") else (
+                "sel.sum() / max(sel.numel(), 1)")
+            yield self.finding(module, mean.node, "mean of a masked selection is NaN when the mask selects nothing; "
+                               f"use {hint(fix, default)}", fix)
+        for site in zeros.divisions(module):
+            if zeros.framework_of(module, site.divisor) == "numpy":
+                continue
+            if zeros.zero_risk(module, site.divisor) != "count" or module.op_of(site.numerator, "sum") is None:
+                continue
+            if zeros.checked(module, site.node, site.divisor):
+                continue
+            rewrite = guarded_division(module, site, "count")
+            # a count of a soft (float) mask can lie in (0, 1), where clamping it to 1 changes the value
+            fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2], safety=Safety.UNSAFE) if rewrite else None
+            yield self.finding(module, site.node, "masked mean: sum / count is NaN when the mask is empty; "
+                               f"use {hint(fix, 'count.clamp_min(1)')}", fix)
+
+    def _mean_fix(self, module: Module, mean: OpCall, selected: ast.expr) -> Fix | None:
+        """``sel.mean()`` -> ``sel.sum() / max(sel.numel(), 1)``; TF ``reduce_mean(sel)`` -> ``divide_no_nan``."""
+        if len(mean.node.args) + len(mean.node.keywords) != (0 if mean.kind == "method" else 1):
+            return None
+        if not pure(module, selected):
+            return None
+        sel = atom(module, selected)
+        if mean.framework == "torch" or (mean.kind == "method" and "torch" in module.frameworks):
+            return self.replace(module, mean.node, f"{sel}.sum() / max({sel}.numel(), 1)")
+        if mean.framework not in ("tf", "tf1") or mean.kind != "function" or not repeatable(selected):
+            return None
+        total = sibling(module, mean, "reduce_sum")
+        no_nan = module.spell("tensorflow.math.divide_no_nan")
+        size, cast = module.spell("tensorflow.size"), module.spell("tensorflow.cast")
+        if not (total and no_nan and size and cast):
+            return None
+        text = f"{no_nan[0]}({total[0]}({sel}), {cast[0]}({size[0]}({sel}), {sel}.dtype))"
+        return self.replace(module, mean.node, text, total[1], no_nan[1], size[1], cast[1])

@@ -1,0 +1,46 @@
+"""LOSS501 learning-rate-high: an adaptive optimizer (Adam, RMSprop ...) built with a learning rate of 1e-2 or more."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..finding import Finding
+from ..rule import Rule
+from ..semantic import apis, inference
+from ..semantic.module import Module
+
+# torch.optim.Adagrad's own default learning rate is 1e-2: a default is not the user's choice.
+_DEFAULTS = {"torch.optim.Adagrad": 1e-2}
+
+
+class LearningRateHigh(Rule):
+    code = "LOSS501"
+    name = "learning-rate-high"
+    summary = "Adam/RMSprop/Adagrad-family optimizer with lr >= 1e-2 (SGD >= 1.0): the usual route to NaN early on"
+    frameworks = ("torch", "tensorflow", "keras", "jax")
+    triggers = ("optim", "Optimizer", "optax")
+    options = {"threshold": 1e-2, "sgd-threshold": 1.0}
+
+    def check(self, module: Module) -> Iterator[Finding]:
+        for call in module.nodes(ast.Call):
+            qualname = module.qualname(call.func)
+            found = apis.OPTIMIZERS.get(qualname) if qualname else None
+            if found is None:
+                continue
+            kind, position = found
+            lr = next((k.value for k in call.keywords if k.arg in ("lr", "learning_rate")), None)
+            if lr is None and len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args):
+                lr = call.args[position]
+            value = inference.value(module, lr) if lr is not None else None
+            if value is None:
+                continue
+            sgd = kind == "sgd"
+            limit = self.settings["sgd-threshold"] if sgd else self.settings["threshold"]
+            if value < limit or value <= _DEFAULTS.get(qualname, 0.0):
+                continue
+            name = qualname.rpartition(".")[2]
+            advice = "steps of 1.0 or more diverge on most losses" if sgd else (
+                "saturates the outputs within a few steps, where an unstable loss turns NaN; use about 1e-3 "
+                "(3e-4 for AdamW) or a warm-up")
+            yield self.finding(module, call, f"{name} with learning rate {value:g} (>= {limit:g}) {advice}")

@@ -1,0 +1,456 @@
+"""Value and dtype inference for the rules that judge a number: an eps, a learning rate, the dtype code runs in.
+
+``value(module, node)`` answers "what number is this?". It starts from ``Module.const`` (literals, arithmetic and
+names assigned once in the file), follows a parameter to its default (``def f(p, eps=1e-8)``, also through
+``self.eps = eps`` in ``__init__``), and only then asks astroid, for what one file's ``ast`` cannot see: a
+name imported from another module of the checked project (``from .config import EPS``), a class or instance
+attribute (``cfg.lr`` with ``class cfg: lr = 0.1``, a dataclass default). astroid is imported and the file is
+built with it only on that last step, so files whose rules never ask about such a value never pay for it.
+
+``dtype(module, node)`` answers "does this code run in half precision?": inside ``torch.autocast(...)``, in a
+function that calls ``.half()`` or names ``torch.float16``/``bfloat16``, or in a file that sets a Keras
+``mixed_float16`` policy or builds a ``GradScaler``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+import weakref
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .module import Module
+from .project_only import project_only
+
+# 1 - eps rounds to exactly 1 up to half the spacing below 1 (ties go to the even 1.0): float32 2**-25 = 2.98e-8.
+ABSORBED_BELOW = {"float32": 2.0 ** -25, "float16": 2.0 ** -12, "bfloat16": 2.0 ** -9}
+# Smallest normal number: an additive eps below it is 0 or subnormal, and 1/eps overflows float16.
+TINY = {"float32": 1.1754943508222875e-38, "float16": 6.103515625e-05, "bfloat16": 1.1754943508222875e-38}
+
+_HALF_NAMES = {
+    "torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16",
+    "tensorflow.float16": "float16", "tensorflow.bfloat16": "bfloat16", "tensorflow.dtypes.float16": "float16",
+    "jax.numpy.float16": "float16", "jax.numpy.bfloat16": "bfloat16", "numpy.float16": "float16",
+}
+_HALF_STRINGS = {"float16": "float16", "half": "float16", "mixed_float16": "float16", "fp16": "float16",
+                 "bfloat16": "bfloat16", "mixed_bfloat16": "bfloat16", "bf16": "bfloat16"}
+_HALF_METHODS = {"half": "float16", "bfloat16": "bfloat16"}
+_CONVERTERS = ("to", "type", "astype")
+_AUTOCAST = re.compile(r"^torch\.(?:(cuda|cpu)\.amp\.autocast|amp\.autocast|autocast)$")
+_POLICY = re.compile(r"mixed_precision\.(set_global_policy|set_policy|Policy|set_dtype_policy)$|"
+                     r"\.set_default_dtype$|\.set_floatx$|dtype_policies\.DTypePolicy$")
+_SCALER = re.compile(r"^torch\.(cuda\.amp|amp)\.GradScaler$")
+_FRAMEWORK_ROOTS = ("torch", "tensorflow", "keras", "jax", "flax", "numpy", "optax")
+
+
+# ----- values ---------------------------------------------------------------------------------------------------
+def value(module: Module, node: ast.AST | None) -> float | None:
+    """The number ``node`` evaluates to, if the file (or the project's modules it imports) says so."""
+    if node is None:
+        return None
+    found = module.const(node)
+    if found is not None:
+        return found
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = value(module, node.operand)
+        return None if operand is None else (-operand if isinstance(node.op, ast.USub) else operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+        left, right = value(module, node.left), value(module, node.right)
+        if left is None or right is None:
+            return None
+        try:
+            return float({ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right}.get(
+                type(node.op), left / right if isinstance(node.op, ast.Div) else left ** right))
+        except (ZeroDivisionError, OverflowError):
+            return None
+    target = module.resolve(node, depth=3)
+    if target is not node and not isinstance(target, (ast.Name, ast.Attribute)):
+        return value(module, target) if isinstance(target, (ast.BinOp, ast.UnaryOp)) else None
+    default = parameter_default(module, target)
+    if default is not None:
+        return module.const(default)
+    if isinstance(target, (ast.Name, ast.Attribute)) and _worth_astroid(module, target):
+        return _astroid_value(module, target)
+    return None
+
+
+def parameter_default(module: Module, node: ast.AST | None) -> ast.expr | None:
+    """``eps`` -> its default ``1e-8`` when ``eps`` is a parameter of the enclosing function, never rebound."""
+    if not isinstance(node, ast.Name):
+        return None
+    function = module.function(node)
+    if function is None or module.scope_node(node) is not function:
+        return None
+    scope = module.scope(function)
+    if node.id not in scope.params or len(scope.bindings.get(node.id, ())) != 1:
+        return None
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+        if arg.arg == node.id:
+            return default
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+        if arg.arg == node.id:
+            return default
+    return None
+
+
+def _worth_astroid(module: Module, node: ast.Name | ast.Attribute) -> bool:
+    """Only what the file alone cannot answer, and only inside the checked project: a name imported from one of
+    its modules, or an attribute chain of names (``cfg.lr``, ``self.eps``, ``config.EPS``) rooted at ``self``,
+    at a name the file defines, or at such an import. Installed packages (torch's own modules) are never read."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return False
+    if node.id == "self":
+        return True
+    scope_node = module.scope_node(node)
+    for scope in {id(scope_node): scope_node, id(module.tree): module.tree}.values():
+        bindings = module.scope(scope).bindings.get(node.id)
+        if bindings:
+            return all(_project_import(module, b.node) if isinstance(b.node, (ast.Import, ast.ImportFrom))
+                       else not isinstance(b.node, (ast.FunctionDef, ast.AsyncFunctionDef)) for b in bindings)
+    return False
+
+
+def _project_import(module: Module, statement: ast.Import | ast.ImportFrom) -> bool:
+    """A relative import, or one whose top package sits beside the file or at its package root."""
+    if isinstance(statement, ast.ImportFrom) and statement.level:
+        return True
+    if module.path in ("<stdin>", "-"):
+        return False
+    names = [statement.module or ""] if isinstance(statement, ast.ImportFrom) else [a.name for a in statement.names]
+    path = os.path.abspath(module.path)
+    for name in names:
+        top = name.partition(".")[0]
+        if top and not top.startswith(_FRAMEWORK_ROOTS) and any(
+                os.path.exists(os.path.join(root, top)) or os.path.exists(os.path.join(root, top + ".py"))
+                for root in (_package_root(path), os.path.dirname(path))):
+            return True
+    return False
+
+
+# ----- astroid, built lazily once per file --------------------------------------------------------------------
+_BUILT: "weakref.WeakKeyDictionary[Module, Any]" = weakref.WeakKeyDictionary()
+
+
+def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | None:
+    tree = _astroid_module(module)
+    if tree is None:
+        return None
+    found = _astroid_node(tree, node)
+    if found is None:
+        return None
+    root = _package_root(tree.file) if tree.file else None
+    added = root is not None and root not in sys.path
+    if added:  # the checked project's own modules are importable from its root while astroid infers
+        sys.path.insert(0, root)
+    try:
+        with project_only(root):
+            inferred = list(_limited(found.infer(), 16))
+    except Exception:  # astroid raises many kinds of inference errors; all mean "unknown"
+        inferred = []
+    finally:
+        if added:
+            sys.path.remove(root)
+    return _numbers(inferred)
+
+
+def _numbers(inferred: list[Any]) -> float | None:
+    """The one number the inferred values agree on; Uninferable and bare ``float`` instances say nothing."""
+    from astroid import bases, nodes, util
+
+    values = set()
+    for item in inferred:
+        if item is util.Uninferable or (isinstance(item, bases.Instance) and not isinstance(item, nodes.Const)
+                                        and item.pytype() in ("builtins.float", "builtins.int")):
+            continue
+        if isinstance(item, nodes.Const) and isinstance(item.value, (int, float)) and not isinstance(item.value, bool):
+            values.add(float(item.value))
+        else:
+            return None
+    return values.pop() if len(values) == 1 else None
+
+
+def _limited(iterator: Iterator[Any], count: int) -> Iterator[Any]:
+    for index, item in enumerate(iterator):
+        if index >= count:
+            return
+        yield item
+
+
+def _astroid_module(module: Module) -> Any:
+    if module in _BUILT:
+        return _BUILT[module]
+    built = None
+    try:
+        from astroid import MANAGER
+        from astroid.builder import AstroidBuilder
+
+        path = os.path.abspath(module.path) if module.path not in ("<stdin>", "-") else None
+        with project_only(_package_root(path) if path else None):  # building infers self.x = ... assignments
+            built = AstroidBuilder(MANAGER).string_build(module.source, _module_name(path), path)
+    except Exception:  # a file astroid cannot build is a file without inferred values
+        built = None
+    _BUILT[module] = built
+    return built
+
+
+def _module_name(path: str | None) -> str:
+    """The dotted name of ``path`` inside its package (walking up while folders have ``__init__.py``)."""
+    if path is None:
+        return "__lossling_stdin__"
+    folder, stem = os.path.split(path)
+    parts = [os.path.splitext(stem)[0]]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, package = os.path.split(folder)
+        parts.insert(0, package)
+    return ".".join(parts)
+
+
+def _package_root(path: str) -> str:
+    folder = os.path.dirname(path)
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def _astroid_node(tree: Any, node: ast.AST) -> Any:
+    """The astroid node at ``node``'s exact position."""
+    from astroid import nodes
+
+    kind = nodes.Name if isinstance(node, ast.Name) else nodes.Attribute
+    for candidate in tree.nodes_of_class(kind):
+        if (candidate.lineno, candidate.col_offset, candidate.end_lineno, candidate.end_col_offset) == (
+                node.lineno, node.col_offset, node.end_lineno, node.end_col_offset):
+            return candidate
+    return None
+
+
+# ----- dtypes ---------------------------------------------------------------------------------------------------
+_FILE_DTYPE: "weakref.WeakKeyDictionary[Module, str | None]" = weakref.WeakKeyDictionary()
+
+
+def dtype(module: Module, node: ast.AST) -> str:
+    """The floating dtype the code at ``node`` runs in: "float16", "bfloat16", or "float32" when nothing in the
+    enclosing ``with``, function or file says half precision."""
+    for ancestor in module.ancestors(node):
+        if isinstance(ancestor, (ast.With, ast.AsyncWith)):
+            for item in ancestor.items:
+                found = _autocast_dtype(module, item.context_expr)
+                if found:
+                    return found
+    function = module.function(node)
+    found = _half_in(module, function) if function is not None else None
+    if found is None:
+        if module not in _FILE_DTYPE:
+            _FILE_DTYPE[module] = _file_dtype(module)
+        found = _FILE_DTYPE[module]
+    return found or "float32"
+
+
+def _autocast_dtype(module: Module, call: ast.AST) -> str | None:
+    if not isinstance(call, ast.Call):
+        return None
+    match = _AUTOCAST.match(module.qualname(call.func) or "")
+    if match is None:
+        return None
+    for keyword in call.keywords:
+        if keyword.arg == "enabled" and isinstance(keyword.value, ast.Constant) and keyword.value.value is False:
+            return None
+        if keyword.arg == "dtype":
+            return _half_value(module, keyword.value) or "float32"
+    device = match.group(1)
+    if device is None:
+        first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "device_type"), None)
+        device = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else "cuda"
+        if len(call.args) > 1:
+            return _half_value(module, call.args[1]) or "float32"
+    return "bfloat16" if device == "cpu" else "float16"
+
+
+def _half_value(module: Module, node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _HALF_STRINGS.get(node.value)
+    return _HALF_NAMES.get(module.qualname(node) or "") if isinstance(node, (ast.Name, ast.Attribute)) else None
+
+
+def _half_in(module: Module, root: ast.AST) -> str | None:
+    """A half dtype that code under ``root`` converts to: ``x.half()``, ``dtype=torch.float16``,
+    ``x.to(torch.bfloat16)``, ``tf.cast(x, tf.float16)``, an autocast or mixed-precision policy. Mentions in
+    tests (``if x.dtype == torch.float16``) do not count. float16 wins over bfloat16 (it is the stricter)."""
+    found: set[str] = set()
+    for child in ast.walk(root):
+        if not isinstance(child, ast.Call):
+            continue
+        func = child.func
+        qualname = module.qualname(func) or ""
+        if isinstance(func, ast.Attribute) and func.attr in _HALF_METHODS and not child.args and not qualname:
+            found.add(_HALF_METHODS[func.attr])
+        targets = [k.value for k in child.keywords if k.arg == "dtype"]
+        if isinstance(func, ast.Attribute) and func.attr in _CONVERTERS and not qualname:
+            targets += child.args[:1]
+        elif qualname.rpartition(".")[2] == "cast":
+            targets += child.args[1:2]
+        for target in targets:
+            half = _half_value(module, target)
+            if half:
+                found.add(half)
+        if _POLICY.search(qualname) and child.args:
+            half = _half_value(module, child.args[0])
+            if half:
+                found.add(half)
+        elif _AUTOCAST.match(qualname):
+            half = _autocast_dtype(module, child)
+            if half and half != "float32":
+                found.add(half)
+        elif _SCALER.match(qualname):
+            found.add("float16")
+    if "float16" in found:
+        return "float16"
+    return "bfloat16" if found else None
+
+
+def _file_dtype(module: Module) -> str | None:
+    """Half precision set for the whole file: module-level statements, a global mixed-precision policy or a
+    GradScaler anywhere."""
+    found = None
+    for statement in module.tree.body:
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found = _half_in(module, statement) or found
+    for call in module.nodes(ast.Call):
+        qualname = module.qualname(call.func) or ""
+        if _SCALER.match(qualname):
+            return "float16"
+        if _POLICY.search(qualname) and call.args:
+            found = _half_value(module, call.args[0]) or found
+    return found
+
+
+def absorbed(eps: float, dtype_name: str) -> bool:
+    """Whether ``1 - eps`` rounds to exactly 1 in ``dtype_name``."""
+    return 0 < eps <= ABSORBED_BELOW[dtype_name]
+
+
+# ----- eps guards ---------------------------------------------------------------------------------------------
+_EPS_NAME = re.compile(r"(^|_)(eps|epsilon|tiny|smooth\w*)(_|$|\d)", re.I)
+# Where a clip-like op takes its bounds (position in the signature, then keyword spellings).
+_LOWER = (1, "min", "clip_value_min", "a_min", "x_min", "min_value")
+_UPPER = (2, "max", "clip_value_max", "a_max", "x_max", "max_value")
+
+
+def eps_named(node: ast.AST | None) -> bool:
+    """``eps``, ``self.epsilon``, ``EPS``, ``smooth``: a name that says it is a guard constant."""
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+    return name is not None and bool(_EPS_NAME.search(name))
+
+
+def clip_bounds(call: Any) -> tuple[ast.expr | None, ast.expr | None]:
+    """The (lower, upper) bound expressions of a clamp/clip/maximum/clamp_min/clamp_max OpCall."""
+    if call.op == "clamp_min" or call.op == "maximum":
+        return call.arg(1, "min", "other", "y"), None
+    if call.op == "clamp_max" or call.op == "minimum":
+        return None, call.arg(1, "max", "other", "y")
+    return call.arg(*_LOWER), call.arg(*_UPPER)
+
+
+def one_minus(module: Module, node: ast.AST | None) -> ast.expr | None:
+    """``eps`` in ``1 - eps`` (also ``1. - eps``), else None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and module.const(node.left) == 1.0:
+        return node.right
+    return None
+
+
+def repeatable(node: ast.AST | None) -> bool:
+    """A name or attribute chain, safe to write twice (``p``, ``self.p``)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def dtype_eps(module: Module, tensor: ast.AST | None, framework: str,
+              attribute: str = "eps") -> tuple[str, Any] | None:
+    """How to write the machine epsilon (or ``min``/``tiny``) of ``tensor``'s dtype, so the guard fits float16
+    and bfloat16 as well as float32: ``torch.finfo(p.dtype).eps``, ``jnp.finfo(p.dtype).eps``; TensorFlow
+    spells a dtype's ``min`` as ``p.dtype.min``. None when the framework has no such spelling here."""
+    if not repeatable(tensor):
+        return None
+    text = module.text(tensor)
+    namespace = {"torch": "torch", "jax": "jax.numpy", "numpy": "numpy"}.get(framework)
+    if namespace is not None:
+        spelled = module.spell(f"{namespace}.finfo")
+        if spelled is None:
+            return None
+        return f"{spelled[0]}({text}.dtype).{attribute}", spelled[1]
+    if framework in ("tf", "tf1") and attribute == "min":
+        return f"{text}.dtype.min", None
+    return None
+
+
+@dataclass(frozen=True)
+class Guard:
+    """An eps guarding an op: ``kind`` "one_minus" (an upper bound ``1 - eps`` of a clamp/clip) or "additive"
+    (``log(x + eps)``, ``sqrt(x + eps)``, ``a / (b + eps)``, a lower bound ``clamp(x, min=eps)`` under a log)."""
+
+    eps: ast.expr
+    kind: str
+    at: ast.AST  # where the finding is reported: the clamp call, or the guarded op
+    tensor: ast.expr | None  # the guarded value
+    framework: str
+
+
+def guards(module: Module) -> list[Guard]:
+    """Every eps guard in the file whose eps is a literal or an eps-named value, in source order."""
+    found: list[Guard] = []
+    for clip in module.ops("clamp", "clip", "clamp_max"):
+        eps = one_minus(module, clip_bounds(clip)[1])
+        if eps is not None and (isinstance(eps, ast.Constant) or eps_named(eps) or module.const(eps) is not None):
+            found.append(Guard(eps, "one_minus", clip.node, clip.input, clip.framework))
+    for op in module.ops("log", "log2", "log10", "sqrt", "rsqrt"):
+        found.extend(_additive(module, module.resolve(op.input), op.node, op.framework))
+    for div in module.nodes(ast.BinOp):
+        if isinstance(div.op, ast.Div) and module.is_tensor(div):
+            found.extend(_additive(module, module.resolve(div.right), div, _file_framework(module)))
+    return sorted(found, key=lambda g: (g.at.lineno, g.at.col_offset))
+
+
+def guard_literals(module: Module, guard: Guard, eps: float) -> list[ast.expr]:
+    """The literals to replace to change a guard's eps: the eps itself, and for ``clamp(p, eps, 1 - eps)`` the
+    lower bound too when it is the same literal (so the clamp stays symmetric). Empty when eps is not written
+    as a literal here (a name's definition is left alone)."""
+    if not isinstance(guard.eps, ast.Constant):
+        return []
+    clip = module.op(guard.at) if guard.kind == "one_minus" else None
+    lower = clip_bounds(clip)[0] if clip is not None else None
+    same = isinstance(lower, ast.Constant) and lower.value == eps
+    return [lower, guard.eps] if same else [guard.eps]
+
+
+def _additive(module: Module, node: ast.AST | None, at: ast.AST, framework: str) -> list[Guard]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        for eps, other in ((node.right, node.left), (node.left, node.right)):
+            if _eps_like(module, eps):
+                return [Guard(eps, "additive", at, other, framework)]
+    clip = module.op(node)
+    if clip is not None and clip.op in ("clamp", "clip", "clamp_min", "maximum"):
+        lower = clip_bounds(clip)[0]
+        if _eps_like(module, lower):
+            return [Guard(lower, "additive", at, clip.input, framework)]
+    return []
+
+
+def _eps_like(module: Module, node: ast.AST | None) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, float) and 0 < node.value < 1e-2
+    return eps_named(node)
+
+
+def _file_framework(module: Module) -> str:
+    for root, name in (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras")):
+        if root in module.frameworks:
+            return name
+    return "numpy"
