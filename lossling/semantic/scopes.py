@@ -9,6 +9,7 @@ deliberately simple: a name is followed to its value only when its scope binds i
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 PARENT = "_lossling_parent"
@@ -18,13 +19,16 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _VALUED = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 
 
-@dataclass
 class Binding:
     """One binding of a name: ``value`` is the assigned expression for a plain ``name = value``, else None."""
 
-    node: ast.AST
-    value: ast.expr | None
-    line: int
+    __slots__ = ("node", "value", "line")
+
+    def __init__(self, node: ast.AST, value: ast.expr | None, line: int) -> None:
+        self.node, self.value, self.line = node, value, line
+
+    def __repr__(self) -> str:
+        return f"Binding({type(self.node).__name__}, line {self.line})"
 
 
 @dataclass
@@ -65,24 +69,45 @@ def _bind_name(scope: Scope, name: ast.Name, parent: ast.AST) -> None:
     scope.bind(name.id, parent if isinstance(parent, ast.stmt) else name, value)
 
 
+# Fields that never hold a child worth indexing: names and flags, and the shared singleton contexts and operators
+# (ast.Load(), ast.Add(), ...), which have no single parent.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "arg", "asname", "module", "level", "is_async",
+                          "simple", "kind", "conversion", "type_comment", "type_ignores"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
 def build_index(tree: ast.Module) -> Index:
-    """Walk ``tree`` once, in source order (pre-order), setting each node's parent (``_lossling_parent``)."""
-    nodes: dict[type, list[ast.AST]] = {}
-    scopes: dict[int, Scope] = {id(tree): Scope(tree)}
-    calls: dict[str, list[ast.Call]] = {}
-    stack: list[tuple[ast.AST, Scope]] = [(tree, scopes[id(tree)])]
+    """Walk ``tree`` once, in source order (pre-order), setting each node's parent (``_lossling_parent``).
+
+    Context and operator nodes (``ast.Load``, ``ast.Add``, ...) are shared singletons: they are not indexed and get
+    no parent. This is the one walk every checked file pays for, so it avoids generic helpers in its loop."""
+    nodes: dict[type, list[ast.AST]] = defaultdict(list)
+    root = Scope(tree)
+    scopes: dict[int, Scope] = {id(tree): root}
+    calls: dict[str, list[ast.Call]] = defaultdict(list)
+    stack: list[tuple[ast.AST, Scope]] = [(tree, root)]
+    pop, push, AST, Name, Call, Load = stack.pop, stack.append, ast.AST, ast.Name, ast.Call, ast.Load
+    child_fields = _CHILD_FIELDS
     while stack:
-        node, scope = stack.pop()
+        node, scope = pop()
         kind = type(node)
-        nodes.setdefault(kind, []).append(node)
+        nodes[kind].append(node)
+        if kind is Name:
+            if type(node.ctx) is not Load:
+                _bind_name(scope, node, node._lossling_parent)
+            continue
         inner = scope
         outer_fields: tuple[str, ...] = ()
-        if kind is ast.Name:
-            if not isinstance(node.ctx, ast.Load):
-                _bind_name(scope, node, getattr(node, PARENT))
-            continue
-        if kind is ast.Call:
-            calls.setdefault(callee_name(node.func), []).append(node)
+        if kind is Call:
+            func = node.func
+            calls[func.id if type(func) is Name else callee_name(func)].append(node)
         elif kind in _FUNCTIONS:
             if kind is not ast.Lambda:
                 scope.bind(node.name, node, None)
@@ -105,17 +130,19 @@ def build_index(tree: ast.Module) -> Index:
                 scope.bind(alias.asname or alias.name.partition(".")[0], node, None)
         elif kind is ast.ExceptHandler and node.name:
             scope.bind(node.name, node, None)
-        children = []
-        for name in node._fields:
-            value = getattr(node, name, None)
-            child_scope = scope if name in outer_fields else inner
-            if isinstance(value, list):
+        fields = child_fields.get(kind) or _child_fields(kind)
+        mark = len(stack)
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                child_scope = scope if name in outer_fields else inner
                 for item in value:
-                    if isinstance(item, ast.AST):
-                        setattr(item, PARENT, node)
-                        children.append((item, child_scope))
-            elif isinstance(value, ast.AST):
-                setattr(value, PARENT, node)
-                children.append((value, child_scope))
-        stack.extend(reversed(children))  # visit in source order, so bindings are listed in source order
+                    if isinstance(item, AST):
+                        item._lossling_parent = node
+                        push((item, child_scope))
+            elif isinstance(value, AST):
+                value._lossling_parent = node
+                push((value, scope if name in outer_fields else inner))
+        if len(stack) - mark > 1:
+            stack[mark:] = stack[mark:][::-1]  # visit in source order, so bindings are listed in source order
     return Index(nodes, scopes, calls)
