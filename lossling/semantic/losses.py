@@ -18,9 +18,13 @@ NONNEGATIVE = frozenset({
     "sparse_softmax_ce_logits", "log_cosh", "kl_div", "keras_kl_div",
 })
 KERAS_CROSSENTROPY = frozenset({"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"})
+# compile(loss="...") names Keras resolves to a crossentropy with from_logits=False (matched lowercased).
 _KERAS_LOSS_STRINGS = {"binary_crossentropy": "binary_crossentropy", "bce": "binary_crossentropy",
+                       "binarycrossentropy": "binary_crossentropy",
                        "categorical_crossentropy": "categorical_crossentropy",
-                       "sparse_categorical_crossentropy": "sparse_categorical_crossentropy"}
+                       "categoricalcrossentropy": "categorical_crossentropy",
+                       "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
+                       "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy"}
 # A name that holds the quantity being minimised.
 _LOSS_NAME = re.compile(r"loss|cost|objective|criterion", re.I)
 # Names of values that are meant to be maximised or are not losses at all.

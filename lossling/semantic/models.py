@@ -16,6 +16,7 @@ Public API:
 * ``head(module, model)``: the ``Head`` of a model expression (``model``, ``self.net``, ``nn.Sequential(...)``).
 * ``compiles(module)``: every Keras ``model.compile(loss=...)`` with the compiled model's ``Head``.
 * ``keras_backend(module)``: the Keras backend the file selects (``"tensorflow"``, ``"torch"``, ``"jax"``) or None.
+* ``RESHAPES``: tensor methods that reshape or cast a value without changing what it holds (``.view``, ``.float``).
 
 Anything the file does not show (a model passed in as a parameter, a layer list built in a loop) is unknown
 (None), and rules stay quiet on unknowns.
@@ -62,7 +63,9 @@ class Head:
 
 @dataclass(frozen=True)
 class Activated:
-    """A value that is an activation's output: ``call`` when the activation call is in reach, else ``head``."""
+    """A value that is an activation's output: ``call`` is the activation call when the value is its result
+    (directly or through a name), ``head`` the model's last layer when a model applies it; both are None when
+    the activation's output was reshaped or cast before it got here."""
 
     activation: str
     call: OpCall | None = None
@@ -89,21 +92,16 @@ def activation(module: Module, value: ast.AST | None, *names: str) -> Activated 
     once) or the call of a model whose last layer applies it. Reshapes and casts after the activation
     (``torch.sigmoid(z).squeeze(1)``) keep it an activation's output, but then ``call`` is None: the activation is
     not the value itself, so a fix cannot simply swap it."""
-    found = module.op_of(value, *names)
-    if found is not None:
-        return Activated(found.op, call=found)
     inner = module.resolve(value)
     reshaped = False
     while (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in RESHAPES
-           and module.is_tensor(inner.func.value)):
+           and (isinstance(inner.func.value, ast.Call) or module.is_tensor(inner.func.value))):
         inner, reshaped = module.resolve(inner.func.value), True
-    if reshaped:
-        found = module.op_of(inner, *names)
-        if found is not None:
-            return Activated(found.op)
-    target = module.resolve(value)
-    if isinstance(target, ast.Call):
-        func = target.func
+    found = module.op_of(inner, *names)
+    if found is not None:
+        return Activated(found.op) if reshaped else Activated(found.op, call=found)
+    if isinstance(inner, ast.Call):
+        func = inner.func
         model = func.value if isinstance(func, ast.Attribute) and func.attr in ("forward", "call") else func
         found_head = head(module, model)
         if found_head is not None and found_head.activation in names:
@@ -203,7 +201,7 @@ class _Reader:
                 outputs = call.args[1]
             return self._value(outputs, "keras", depth - 1)
         if qualname is not None:
-            return self._layer(call, qualname, depth)
+            return self._layer(call, qualname)
         cls = self._local_class(call.func)
         return self._class(cls, depth - 1) if cls is not None else None
 
@@ -241,7 +239,7 @@ class _Reader:
                 last = node.args[0]
         return last
 
-    def _layer(self, call: ast.Call, qualname: str, depth: int) -> Head | None:
+    def _layer(self, call: ast.Call, qualname: str) -> Head | None:
         api = apis.FUNCTIONS.get(qualname)
         if api is not None and api.kind == "module" and api.op in _HEAD_OPS:
             keras = api.framework != "torch"
