@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -87,12 +88,22 @@ def _relative(path: str, root: str) -> str:
 def _matches(relative: str, pattern: str) -> bool:
     """A glob matches the relative path, any of its trailing parts, or any directory on the way."""
     pattern = pattern.rstrip("/")
+    match = _glob(pattern)
     parts = relative.split("/")
-    if fnmatch.fnmatch(relative, pattern):
+    if match(relative):
         return True
     if "/" not in pattern:
-        return any(fnmatch.fnmatch(part, pattern) for part in parts)
-    return any(fnmatch.fnmatch("/".join(parts[:i]), pattern) for i in range(1, len(parts)))
+        return any(match(part) for part in parts)
+    return any(match("/".join(parts[:i])) for i in range(1, len(parts)))
+
+
+@lru_cache(maxsize=512)
+def _glob(pattern: str) -> Any:
+    """``fnmatch.fnmatch`` against ``pattern``, compiled once (case-insensitive only where paths are)."""
+    match = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
+    if os.path.normcase("A") == "A":
+        return match
+    return lambda name: match(os.path.normcase(name))
 
 
 def find_config(start: str) -> Path | None:

@@ -149,6 +149,12 @@ _OPERATOR_PARENTS = (cst.BinaryOperation, cst.UnaryOperation, cst.BooleanOperati
                      cst.ComparisonTarget, cst.Attribute, cst.Subscript, cst.Call, cst.Await)
 
 
+def _bare(lpar: list, rpar: list) -> bool:
+    """Parentheses that hold no comment and no line break, so dropping them loses nothing."""
+    spaces = [p.whitespace_after for p in lpar] + [p.whitespace_before for p in rpar]
+    return all(isinstance(w, cst.SimpleWhitespace) and not w.value for w in spaces)
+
+
 class _Replacer(cst.CSTTransformer):
     def __init__(self, edits: dict[tuple[int, int, int, int], Edit], positions, default_indent: str) -> None:
         super().__init__()
@@ -184,6 +190,8 @@ class _Replacer(cst.CSTTransformer):
                     parent = self.stack[-1] if self.stack else None
                     if not lpar and not isinstance(replacement, _ATOMIC) and isinstance(parent, _OPERATOR_PARENTS):
                         lpar, rpar = [cst.LeftParen()], [cst.RightParen()]
+                    elif isinstance(replacement, _ATOMIC) and _bare(lpar, rpar):
+                        lpar, rpar = [], []  # (a - 1) became expm1(a): its grouping parentheses now group nothing
                     return replacement.with_changes(lpar=lpar, rpar=rpar)
         return updated
 

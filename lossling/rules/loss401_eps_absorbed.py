@@ -19,7 +19,7 @@ class EpsAbsorbed(Rule):
     triggers = ("clamp", "clip")
 
     def check(self, module: Module) -> Iterator[Finding]:
-        for guard in inference.guards(module):
+        for guard in inference.guards(module, additive=False):
             if guard.kind != "one_minus":
                 continue
             eps = inference.value(module, guard.eps)

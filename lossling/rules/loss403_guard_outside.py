@@ -32,6 +32,8 @@ class GuardOutside(Rule):
             if not isinstance(node.op, ast.Add):
                 continue
             for inner, eps in ((node.left, node.right), (node.right, node.left)):
+                if not _candidate(eps):
+                    continue
                 log = module.op(inner) if isinstance(inner, ast.Call) else None
                 if log is not None and log.op in _LOGS and log.input is not None:
                     if not _eps(module, eps) or zeros.guarded(module, log.input):
@@ -61,6 +63,11 @@ class GuardOutside(Rule):
         if log.kind == "function" and len(call.args) == 1 and not call.keywords:
             return self.replace(module, node, f"{module.text(call.func)}({guarded})")
         return None
+
+
+def _candidate(node: ast.AST) -> bool:
+    """Cheap syntactic test before any lookup: a float literal or an eps-named value."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, float) or inference.eps_named(node)
 
 
 def _eps(module: Module, node: ast.AST) -> bool:

@@ -26,9 +26,11 @@ class MaskedSoftmaxNan(Rule):
     summary = "masking with -inf before a softmax: a fully masked row is NaN (and -1e9 is -inf in float16)"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax")
-    triggers = ("inf", "e9", "e10", "e12", "e30")
+    triggers = ("-inf", ".inf", "inf'", 'inf"', "e9", "e10", "e12", "e30")
 
     def check(self, module: Module) -> Iterator[Finding]:
+        if "softmax" not in module.source:
+            return
         reported: set[int] = set()
         for node, op, scores in _softmaxes(module):
             function = module.function(node)

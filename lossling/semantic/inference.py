@@ -403,18 +403,22 @@ class Guard:
     framework: str
 
 
-def guards(module: Module) -> list[Guard]:
-    """Every eps guard in the file whose eps is a literal or an eps-named value, in source order."""
+def guards(module: Module, additive: bool = True) -> list[Guard]:
+    """Every eps guard in the file whose eps is a literal or an eps-named value, in source order; only the
+    ``1 - eps`` upper bounds when ``additive`` is False."""
     found: list[Guard] = []
     for clip in module.ops("clamp", "clip", "clamp_max"):
         eps = one_minus(module, clip_bounds(clip)[1])
         if eps is not None and (isinstance(eps, ast.Constant) or eps_named(eps) or module.const(eps) is not None):
             found.append(Guard(eps, "one_minus", clip.node, clip.input, clip.framework))
-    for op in module.ops("log", "log2", "log10", "sqrt", "rsqrt"):
-        found.extend(_additive(module, module.resolve(op.input), op.node, op.framework))
-    for div in module.nodes(ast.BinOp):
-        if isinstance(div.op, ast.Div) and module.is_tensor(div):
-            found.extend(_additive(module, module.resolve(div.right), div, _file_framework(module)))
+    if additive:
+        for op in module.ops("log", "log2", "log10", "sqrt", "rsqrt"):
+            found.extend(_additive(module, module.resolve(op.input), op.node, op.framework))
+        for div in module.nodes(ast.BinOp):
+            if isinstance(div.op, ast.Div):
+                sites = _additive(module, module.resolve(div.right), div, _file_framework(module))
+                if sites and module.is_tensor(div):
+                    found.extend(sites)
     return sorted(found, key=lambda g: (g.at.lineno, g.at.col_offset))
 
 
