@@ -19,7 +19,7 @@ class SqrtAtZero(Rule):
     code = "LOSS203"
     name = "sqrt-at-zero"
     summary = "sqrt (or a fractional power) of a sum of squares, a squared distance or a variance: NaN gradient at 0"
-    fix_safety = Safety.UNSAFE
+    fix_safety = Safety.SAFE
     frameworks = ("torch", "tensorflow", "keras", "jax")
     triggers = ("sqrt", "**", "pow", "power", "norm")
 
@@ -85,7 +85,7 @@ class SqrtAtZero(Rule):
         inside_call = isinstance(root, ast.Call) and not _is_receiver(root, radicand)
         guarded = f"{module.text(radicand)} + {eps}"
         text = rewritten(module, root, {radicand: guarded if inside_call else f"({guarded})"})
-        return self.replace(module, root, text) if text else None
+        return self.replace(module, root, text, safety=Safety.UNSAFE) if text else None
 
     def _norm_fix(self, module: Module, norm: OpCall) -> Fix | None:
         order = norm.arg(1, "ord")
@@ -102,7 +102,7 @@ class SqrtAtZero(Rule):
         rest = (f", axis={module.text(axis)}" if axis is not None else "") + (
             f", keepdims={module.text(keep)}" if keep is not None else "")
         text = f"{spelled[1][0]}({spelled[0][0]}({spelled[2][0]}({module.text(norm.input)}){rest}) + 1e-12)"
-        return self.replace(module, norm.node, text, *(s[1] for s in spelled))
+        return self.replace(module, norm.node, text, *(s[1] for s in spelled), safety=Safety.UNSAFE)
 
 
 def _is_receiver(call: ast.Call, node: ast.AST) -> bool:

@@ -41,7 +41,8 @@ class EpsUnderflowsInHalf(Rule):
             if fix:
                 name = fix.edits[-1].text
             elif guard.framework == "torch":
-                name = "torch.finfo(x.dtype).eps"
+                tensor = module.text(guard.tensor) if inference.repeatable(guard.tensor) else "x"
+                name = f"torch.finfo({tensor}.dtype).eps"
             else:
                 name = f"an eps of at least {_MACHINE_EPS[dtype]:g} ({dtype}'s machine epsilon)"
             yield self.finding(module, guard.at, f"{why}, and this code runs in {dtype}; use {name}", fix)
