@@ -12,6 +12,7 @@ from . import cache
 from .config import Settings
 from .engine import FileResult, SourceError, check_data, check_file, internal_error, read, read_bytes
 from .finding import Finding
+from .rule import all_rules
 
 T = TypeVar("T")
 
@@ -20,6 +21,7 @@ def parallel_map(function: Callable[..., T], items: list[tuple], jobs: int) -> l
     """``function(*item)`` for every item; in ``jobs`` processes when there is enough work to share."""
     if jobs <= 1 or len(items) < 2:
         return [_star((function, item)) for item in items]
+    all_rules()  # import the rules once, before the workers fork, rather than once in each
     chunk = max(1, min(64, len(items) // (jobs * 4)))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(_star, [(function, item) for item in items], chunksize=chunk))
@@ -131,4 +133,6 @@ def fix_file(path: str, settings: Settings, write: bool, cache_dir: str | None =
 
 def fix_files(files: list[tuple[str, Settings]], write: bool, jobs: int,
               cache_dir: str | None = None) -> list[FixOutcome]:
+    if jobs > 1:
+        from . import fixer  # noqa: F401  libcst, imported once before the workers fork
     return parallel_map(fix_file, [(path, settings, write, cache_dir) for path, settings in files], jobs)

@@ -209,3 +209,13 @@ def test_stdin_bad_input(tmp_path):
     assert result.code == 2 and result.err.startswith("m.py:1:6: error: cannot decode")
     result = run("fix", "-", stdin=b"x = 1\x00\n", cwd=tmp_path)
     assert result.code == 2 and result.stdout == b"x = 1\x00\n"
+
+
+def test_names_assigned_from_themselves_are_checked(tmp_path):
+    """Constant folding follows names; ``n = n + 1`` (global) and ``self.k = k; k = self.k + 1`` cycle."""
+    (tmp_path / "cycle.py").write_text(
+        "import torch\n\nn = 0\n\n\ndef step():\n    global n\n    n = n + 1\n    return torch.exp(n) - 1\n\n\n"
+        "class Scaler:\n    def update(self):\n        k = self.k + 1\n        self.k = k\n"
+        "        return torch.exp(self.k) + -1\n")
+    check = run("check", "--no-cache", "cycle.py", cwd=tmp_path)
+    assert check.code in (0, 1) and check.err == ""

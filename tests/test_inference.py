@@ -105,3 +105,16 @@ def test_dtype(source, expected):
     module = _module(source)
     first_return = module.nodes(ast.Return)[0]
     assert inference.dtype(module, first_return.value) == expected
+
+
+def test_two_projects_with_the_same_module_names(tmp_path):
+    values = []
+    for name, eps in (("one", "1e-8"), ("two", "1e-6")):
+        package = tmp_path / name / "proj"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "config.py").write_text(f"EPS = {eps}\n")
+        loss = package / "loss.py"
+        loss.write_text("from proj.config import EPS\ndef f():\n    return EPS\n")
+        values.append(_values(_module(loss.read_text(), str(loss)))["EPS"])
+    assert values == [1e-8, 1e-6]

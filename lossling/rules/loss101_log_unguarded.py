@@ -21,9 +21,10 @@ from ..semantic.guards import last_value, positive
 from ..semantic.inference import dtype_eps, one_minus, repeatable
 from ..semantic.module import Module, OpCall
 
+# Not "rate": an exponential/gamma rate or a learning rate is a positive parameter, not a probability.
 _PROBABILITY = re.compile(
     r"^(p|pt|p_t|probs?|probas?|probabilit(y|ies)|preds?|predictions?|predicted|y_?pred|y_?hat|yhat|y_?conv|"
-    r"outputs?|rates?|conf|confidences?|y_?probs?|pred_\w+|\w+_preds?|prob_\w+|\w+_probs?|\w+_prob(abilities)?)$",
+    r"outputs?|conf|confidences?|y_?probs?|pred_\w+|\w+_preds?|prob_\w+|\w+_probs?|\w+_prob(abilities)?)$",
     re.I)
 _TARGET = re.compile(r"^(y|y_|y_?true|t|targets?|labels?|gts?|ground_truth|truth|one_?hot|y_?one_?hot|"
                      r"\w+_targets?|targets?_\w+|\w+_labels?|labels?_\w+|y_?gt)$", re.I)

@@ -9,7 +9,7 @@ from ..finding import Finding, Fix
 from ..rewrite import atom, stable_call
 from ..rule import Rule, Safety
 from ..semantic.formulas import factors, same
-from ..semantic.guards import last_value, positive
+from ..semantic.guards import last_value, positive, selected_where_nonzero
 from ..semantic.module import Module, OpCall
 
 
@@ -37,7 +37,7 @@ class Xlogx(Rule):
             others = [p for p in parts if p is not log.node]
             ratio = v if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Div) else None
             x = next((p for p in others if same(module, p, ratio.left if ratio else v)), None)
-            if x is None:
+            if x is None or selected_where_nonzero(module, product, x):
                 continue
             fix = self._fix(module, log, product, sign, others, x, ratio)
             what = "y * log(y / q)" if ratio else "x * log(x)"

@@ -30,6 +30,8 @@ class NormalizeByHand(Rule):
         for site in zeros.divisions(module):
             if isinstance(site.node, ast.AugAssign) or zeros.checked(module, site.node, site.divisor):
                 continue
+            if zeros.framework_of(module, site.divisor) in ("numpy", "scipy"):
+                continue  # no gradient, no normalize to name: a NumPy zero vector is a plain 0 / 0
             cosine = self._cosine(module, site)
             if cosine is not None:
                 fix = self._cosine_fix(module, site, *cosine)

@@ -15,6 +15,8 @@ from ..semantic.patterns import pure
 # Ops singular at some input, and an input value where each is finite with a finite derivative.
 _SAFE_INPUT = {"log": "1.0", "log2": "1.0", "log10": "1.0", "sqrt": "1.0", "rsqrt": "1.0", "acos": "0.0",
                "asin": "0.0", "atanh": "0.0", "reciprocal": "1.0", "pow": "1.0", "divide": "1.0"}
+# Tests for NaN/inf: a where on them selects by the input's finiteness, not around a singular value.
+_NONFINITE_TESTS = frozenset({"isnan", "isinf", "isfinite", "is_nan", "is_inf", "is_finite", "isposinf", "isneginf"})
 
 
 class WhereNanGradient(Rule):
@@ -106,7 +108,7 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
                 else:
                     operand = call.input
                 op = call.op
-        if operand is None or module.const(operand) is not None:
+        if operand is None or module.const(operand) is not None or zeros.scalar_parameter(module, operand):
             continue
         if ast.dump(operand) in tested or ast.dump(module.resolve(operand)) in tested:
             excluded = _holds_at_singularity(module, cond, operand, op)
@@ -117,7 +119,15 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
 
 def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op: str) -> bool | None:
     """Whether ``cond`` is true where ``operand`` is at its singular value (0; ±1 for the inverse trig functions),
-    for a simple comparison of the operand (or its ``abs``) with a constant; None when lossling cannot tell."""
+    for a simple comparison of the operand (or its ``abs``) with a constant, or a NaN/inf test of it (false at
+    the finite singular value: ``where(isnan(b), nan, log(b))`` hides nothing); None when lossling cannot tell."""
+    negated = isinstance(cond, ast.UnaryOp) and isinstance(cond.op, (ast.Invert, ast.Not))
+    test = cond.operand if negated else cond
+    if isinstance(test, ast.Call) and test.args and _callee(test.func) in _NONFINITE_TESTS:
+        subject = module.resolve(test.args[0])
+        if ast.dump(test.args[0]) == ast.dump(operand) or ast.dump(subject) == ast.dump(module.resolve(operand)):
+            return (_callee(test.func) in ("isfinite", "is_finite")) != negated
+        return None
     if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1):
         return None
     left, right = cond.left, cond.comparators[0]
@@ -135,6 +145,10 @@ def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op:
     points = [1.0, -1.0] if op in ("acos", "asin", "atanh") else [0.0]
     results = {_compare(abs(p) if absolute else p, compare, bound) for p in points}
     return results.pop() if len(results) == 1 else None
+
+
+def _callee(func: ast.expr) -> str | None:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
 
 
 def _compare(value: float, compare: ast.cmpop, bound: float) -> bool | None:

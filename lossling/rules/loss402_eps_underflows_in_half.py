@@ -22,6 +22,8 @@ class EpsUnderflowsInHalf(Rule):
     supersedes = ("LOSS401",)
 
     def check(self, module: Module) -> Iterator[Finding]:
+        if not inference.half_anywhere(module):
+            return
         for guard in inference.guards(module):
             dtype = inference.dtype(module, guard.at)
             if dtype == "float32":

@@ -8,7 +8,7 @@ import math
 import re
 from typing import Iterator
 
-from ..finding import Finding, Fix
+from ..finding import Finding
 from ..rule import Rule, Safety
 from ..semantic import inference
 from ..semantic.module import Module, OpCall
@@ -91,6 +91,9 @@ def _softmaxes(module: Module) -> Iterator[tuple[ast.Call, str, ast.expr | None]
     tensors."""
     torch = "torch" in module.frameworks
     for node in module.nodes(ast.Call):
+        func = node.func
+        if "softmax" not in (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")).lower():
+            continue  # a cheap test first: only calls spelled ...softmax can be one
         call = module.op(node)
         if call is not None and call.op in ("softmax", "log_softmax"):
             yield node, call.op, call.input

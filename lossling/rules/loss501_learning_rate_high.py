@@ -12,6 +12,7 @@ from ..semantic.module import Module
 
 # torch.optim.Adagrad's own default learning rate is 1e-2: a default is not the user's choice.
 _DEFAULTS = {"torch.optim.Adagrad": 1e-2}
+_NAMES = frozenset(q.rpartition(".")[2] for q in apis.OPTIMIZERS)
 
 
 class LearningRateHigh(Rule):
@@ -24,7 +25,10 @@ class LearningRateHigh(Rule):
 
     def check(self, module: Module) -> Iterator[Finding]:
         for call in module.nodes(ast.Call):
-            qualname = module.qualname(call.func)
+            func = call.func
+            if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) not in _NAMES:
+                continue
+            qualname = module.qualname(func)
             found = apis.OPTIMIZERS.get(qualname) if qualname else None
             if found is None:
                 continue

@@ -29,10 +29,10 @@ class ModelReusedAcrossRuns(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         for loop in module.nodes(ast.For):
             names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
-            if not names or all(_PROGRESS.search(n) for n in names) or _RESET.search(module.text(loop)):
+            if not names or all(_PROGRESS.search(n) for n in names):
                 continue
             for call, model in _trainings(module, loop):
-                if _uses(call, names) and _built_before(module, model, loop):
+                if _uses(call, names) and _built_before(module, model, loop) and not _RESET.search(module.text(loop)):
                     yield self.finding(module, call, f"{model.id} is built once, before this loop over "
                                        f"{', '.join(sorted(names))}, and trained in every iteration: each run "
                                        "starts from the previous run's weights; build the model inside the loop")
@@ -47,7 +47,7 @@ def _trainings(module: Module, loop: ast.For) -> Iterator[tuple[ast.Call, ast.Na
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in ("compile", "fit") and isinstance(func.value, ast.Name):
             yield node, func.value
-        elif module.qualname(func) in apis.OPTIMIZERS and node.args:
+        elif node.args and isinstance(func, (ast.Name, ast.Attribute)) and module.qualname(func) in apis.OPTIMIZERS:
             first = node.args[0]
             if (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
                     and first.func.attr == "parameters" and isinstance(first.func.value, ast.Name)):

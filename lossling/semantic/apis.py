@@ -106,6 +106,7 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "torch.nn.functional": "softmax log_softmax softmin sigmoid logsigmoid softplus relu normalize "
         "cosine_similarity " + _LOSSES_TORCH,
         "torch.linalg": "norm vector_norm>norm matrix_norm det slogdet",
+        "torch.distributions.utils": "clamp_probs",
     },
     "tf": {
         "tensorflow": _TF_TOP + " " + TF1_REMOVED,

@@ -68,6 +68,8 @@ def _below(module: Module, node: ast.AST | None, limit: float) -> bool:
     if bound is not None:
         return bound < limit
     call = _op(module, last_value(module, node))
+    if call is not None and call.op == "clamp_probs":
+        return limit >= 1.0
     if call is None or call.op not in ("clamp", "clip", "clamp_max", "minimum"):
         return False
     upper = clip_bounds(call)[1]
@@ -75,6 +77,29 @@ def _below(module: Module, node: ast.AST | None, limit: float) -> bool:
         return False
     start = module.const(upper.left)
     return start is not None and start <= limit and zeros.is_eps(module, upper.right)
+
+
+def selected_where_nonzero(module: Module, node: ast.AST, value: ast.AST) -> bool:
+    """Whether ``node`` lies in the branch a ``where`` picks only where ``value`` is away from 0:
+    ``where(p > 0, p * log(p), 0)``, ``where(p == 0, 0, -p * log(p))``."""
+    child = node
+    for ancestor in module.ancestors(node):
+        call = _op(module, ancestor) if isinstance(ancestor, ast.Call) else None
+        if call is not None and call.op == "where":
+            cond, chosen, other = call.arg(0, "condition"), call.arg(1, "x", "input"), call.arg(2, "y", "other")
+            if chosen is child and _excludes_zero(module, cond, value):
+                return True
+            if other is child and _is_zero_test(module, cond, value):
+                return True
+        child = ancestor
+    return False
+
+
+def _is_zero_test(module: Module, cond: ast.AST | None, value: ast.AST) -> bool:
+    """``value == 0`` or ``value <= 0``."""
+    cond = last_value(module, cond)
+    return isinstance(cond, ast.Compare) and len(cond.ops) == 1 and isinstance(cond.ops[0], (ast.Eq, ast.LtE)) and (
+        module.text(cond.left) == module.text(value) and module.const(cond.comparators[0]) == 0.0)
 
 
 def last_value(module: Module, node: ast.AST | None) -> ast.AST | None:
@@ -179,9 +204,12 @@ def _op(module: Module, node: ast.AST | None) -> OpCall | None:
 def _positive_call(module: Module, node: ast.Call, depth: int) -> bool:
     call = _op(module, node)
     if call is not None:
-        if call.op in _POSITIVE_OPS:
+        if call.op in _POSITIVE_OPS or call.op == "clamp_probs":  # clamp_probs: into [eps, 1 - eps]
             return True
-        if call.op in ("sqrt", "sum", "mean", "prod", "max", "amax") and call.input is not None:
+        if call.op == "log":  # tf.math.log(2.0)
+            value = module.const(call.input)
+            return value is not None and value > 1
+        if call.op in ("sqrt", "sum", "mean", "prod", "max", "amax", "cast") and call.input is not None:
             return _positive(module, call.input, depth)
         if call.op in ("clamp", "clamp_min", "clip", "maximum"):
             lower = clip_bounds(call)[0]

@@ -8,8 +8,12 @@ attribute (``cfg.lr`` with ``class cfg: lr = 0.1``, a dataclass default). astroi
 built with it only on that last step, so files whose rules never ask about such a value never pay for it.
 
 ``dtype(module, node)`` answers "does this code run in half precision?": inside ``torch.autocast(...)``, in a
-function that calls ``.half()`` or names ``torch.float16``/``bfloat16``, or in a file that sets a Keras
-``mixed_float16`` policy or builds a ``GradScaler``.
+function that converts to half precision (``.half()``, ``dtype=torch.float16``, ``.to(torch.bfloat16)``,
+``tf.cast(x, tf.float16)``), or in a file that does so at module level, sets a Keras ``mixed_float16`` policy or
+builds a ``GradScaler``.
+
+``guards(module)`` lists the eps guards the LOSS4xx rules judge (``clamp(p, eps, 1 - eps)``, ``log(x + eps)``,
+``a / (b + eps)``), and ``dtype_eps`` spells a dtype-aware replacement (``torch.finfo(p.dtype).eps``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ _AUTOCAST = re.compile(r"^torch\.(?:(cuda|cpu)\.amp\.autocast|amp\.autocast|auto
 _POLICY = re.compile(r"mixed_precision\.(set_global_policy|set_policy|Policy|set_dtype_policy)$|"
                      r"\.set_default_dtype$|\.set_floatx$|dtype_policies\.DTypePolicy$")
 _SCALER = re.compile(r"^torch\.(cuda\.amp|amp)\.GradScaler$")
+# Last names of the calls whose qualified name _half_in needs.
+_CALL_MARKERS = frozenset({"autocast", "GradScaler", "set_global_policy", "set_policy", "Policy", "set_dtype_policy",
+                           "set_default_dtype", "set_floatx", "DTypePolicy"})
 _FRAMEWORK_ROOTS = ("torch", "tensorflow", "keras", "jax", "flax", "numpy", "optax")
 
 
@@ -136,6 +143,19 @@ def _project_import(module: Module, statement: ast.Import | ast.ImportFrom) -> b
 
 # ----- astroid, built lazily once per file --------------------------------------------------------------------
 _BUILT: "weakref.WeakKeyDictionary[Module, Any]" = weakref.WeakKeyDictionary()
+_PROJECT: list[str] = []  # the project root whose modules astroid's cache holds
+
+
+def _switch_project(root: str | None) -> None:
+    """astroid caches modules (and where it found them) by dotted name for the whole process: when files of
+    another project are checked (two projects, each with a ``config`` module), start from a clean cache."""
+    if root is None or _PROJECT == [root]:
+        return
+    if _PROJECT:
+        from astroid import MANAGER
+
+        MANAGER.clear_cache()
+    _PROJECT[:] = [root]
 
 
 def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | None:
@@ -150,7 +170,7 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
     if added:  # the checked project's own modules are importable from its root while astroid infers
         sys.path.insert(0, root)
     try:
-        with project_only(root):
+        with project_only(root, module):
             inferred = list(_limited(found.infer(), 16))
     except Exception:  # astroid raises many kinds of inference errors; all mean "unknown"
         inferred = []
@@ -192,7 +212,8 @@ def _astroid_module(module: Module) -> Any:
         from astroid.builder import AstroidBuilder
 
         path = os.path.abspath(module.path) if module.path not in ("<stdin>", "-") else None
-        with project_only(_package_root(path) if path else None):  # building infers self.x = ... assignments
+        _switch_project(_package_root(path) if path else None)
+        with project_only(_package_root(path) if path else None, module):  # building infers self.x = ... assignments
             built = AstroidBuilder(MANAGER).string_build(module.source, _module_name(path), path)
     except Exception:  # a file astroid cannot build is a file without inferred values
         built = None
@@ -233,6 +254,7 @@ def _astroid_node(tree: Any, node: ast.AST) -> Any:
 
 # ----- dtypes ---------------------------------------------------------------------------------------------------
 _FILE_DTYPE: "weakref.WeakKeyDictionary[Module, str | None]" = weakref.WeakKeyDictionary()
+_FILE_HALF: "weakref.WeakKeyDictionary[Module, bool]" = weakref.WeakKeyDictionary()
 
 
 def dtype(module: Module, node: ast.AST) -> str:
@@ -245,12 +267,19 @@ def dtype(module: Module, node: ast.AST) -> str:
                 if found:
                     return found
     function = module.function(node)
-    found = _half_in(module, function) if function is not None else None
+    found = _half_in(module, _calls_in(module, function)) if function is not None else None
     if found is None:
         if module not in _FILE_DTYPE:
             _FILE_DTYPE[module] = _file_dtype(module)
         found = _FILE_DTYPE[module]
     return found or "float32"
+
+
+def half_anywhere(module: Module) -> bool:
+    """Whether anything in the file converts to half precision (a cheap test before judging guards one by one)."""
+    if module not in _FILE_HALF:
+        _FILE_HALF[module] = _half_in(module, module.nodes(ast.Call)) is not None
+    return _FILE_HALF[module]
 
 
 def _autocast_dtype(module: Module, call: ast.AST) -> str | None:
@@ -276,30 +305,43 @@ def _autocast_dtype(module: Module, call: ast.AST) -> str | None:
 def _half_value(module: Module, node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _HALF_STRINGS.get(node.value)
-    return _HALF_NAMES.get(module.qualname(node) or "") if isinstance(node, (ast.Name, ast.Attribute)) else None
+    last = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    if last not in ("float16", "half", "bfloat16"):
+        return None
+    return _HALF_NAMES.get(module.qualname(node) or "")
 
 
-def _half_in(module: Module, root: ast.AST) -> str | None:
-    """A half dtype that code under ``root`` converts to: ``x.half()``, ``dtype=torch.float16``,
-    ``x.to(torch.bfloat16)``, ``tf.cast(x, tf.float16)``, an autocast or mixed-precision policy. Mentions in
-    tests (``if x.dtype == torch.float16``) do not count. float16 wins over bfloat16 (it is the stricter)."""
+def _calls_in(module: Module, root: ast.AST) -> list[ast.Call]:
+    """The calls inside ``root`` (the file's call index, cut to ``root``'s lines: no second walk of the tree)."""
+    calls = module.nodes(ast.Call)
+    if isinstance(root, ast.Module):
+        return calls
+    return [c for c in calls if root.lineno <= c.lineno <= root.end_lineno]
+
+
+def _half_in(module: Module, calls: list[ast.Call]) -> str | None:
+    """A half dtype that ``calls`` convert to: ``x.half()``, ``dtype=torch.float16``, ``x.to(torch.bfloat16)``,
+    ``tf.cast(x, tf.float16)``, an autocast or mixed-precision policy. Mentions in tests
+    (``if x.dtype == torch.float16``) do not count. float16 wins over bfloat16 (it is the stricter)."""
     found: set[str] = set()
-    for child in ast.walk(root):
-        if not isinstance(child, ast.Call):
-            continue
+    for child in calls:
         func = child.func
-        qualname = module.qualname(func) or ""
-        if isinstance(func, ast.Attribute) and func.attr in _HALF_METHODS and not child.args and not qualname:
-            found.add(_HALF_METHODS[func.attr])
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name in _HALF_METHODS and isinstance(func, ast.Attribute) and not child.args and not child.keywords:
+            found.add(_HALF_METHODS[name])
+            continue
         targets = [k.value for k in child.keywords if k.arg == "dtype"]
-        if isinstance(func, ast.Attribute) and func.attr in _CONVERTERS and not qualname:
+        if name in _CONVERTERS and isinstance(func, ast.Attribute):
             targets += child.args[:1]
-        elif qualname.rpartition(".")[2] == "cast":
+        elif name == "cast":
             targets += child.args[1:2]
         for target in targets:
             half = _half_value(module, target)
             if half:
                 found.add(half)
+        if name not in _CALL_MARKERS:
+            continue  # resolving names is the costly part: only for calls that can be a marker
+        qualname = module.qualname(func) or ""
         if _POLICY.search(qualname) and child.args:
             half = _half_value(module, child.args[0])
             if half:
@@ -316,13 +358,15 @@ def _half_in(module: Module, root: ast.AST) -> str | None:
 
 
 def _file_dtype(module: Module) -> str | None:
-    """Half precision set for the whole file: module-level statements, a global mixed-precision policy or a
-    GradScaler anywhere."""
-    found = None
-    for statement in module.tree.body:
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found = _half_in(module, statement) or found
-    for call in module.nodes(ast.Call):
+    """Half precision set for the whole file: a conversion in module-level code, a global mixed-precision policy
+    or a GradScaler anywhere."""
+    calls = module.nodes(ast.Call)
+    top = [c for c in calls if module.function(c) is None and module.enclosing_class(c) is None]
+    found = _half_in(module, top)
+    for call in calls:
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+        if name not in _CALL_MARKERS:
+            continue
         qualname = module.qualname(call.func) or ""
         if _SCALER.match(qualname):
             return "float16"

@@ -419,8 +419,11 @@ class Module:
         return cls is not None and bool(re.search(r"loss|criterion", cls.name, re.I))
 
     # ----- values ---------------------------------------------------------------------------------------------
-    def const(self, node: ast.AST | None) -> float | None:
-        """The numeric value of a constant expression (literals, arithmetic, ``float('inf')``, constant names)."""
+    def const(self, node: ast.AST | None, depth: int = 16) -> float | None:
+        """The numeric value of a constant expression (literals, arithmetic, ``float('inf')``, constant names).
+        ``depth`` bounds the recursion: names can cycle (``n = n + 1``, ``self.k = k; k = self.k + 1``)."""
+        if depth <= 0:
+            return None
         node = self.resolve(node, depth=3)
         if isinstance(node, ast.Constant):
             value = node.value
@@ -428,10 +431,10 @@ class Module:
                 return None
             return float(value)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            value = self.const(node.operand)
+            value = self.const(node.operand, depth - 1)
             return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
         if isinstance(node, ast.BinOp):
-            left, right = self.const(node.left), self.const(node.right)
+            left, right = self.const(node.left, depth - 1), self.const(node.right, depth - 1)
             if left is None or right is None:
                 return None
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .guards import last_value
+from .guards import last_value, nonnegative
 from .module import Module, OpCall
 
 # Reductions whose result shifts an exp into the stable range: ``exp(x - x.max(1))``, ``exp(x - lse)``.
@@ -87,6 +87,8 @@ def max_shifted(module: Module, node: ast.AST | None) -> bool:
 
 
 def _is_shift(module: Module, node: ast.AST) -> bool:
+    if isinstance(node, (ast.Name, ast.Attribute)) and _SHIFT_NAME.search(_callee(node) or ""):
+        return True  # max_ = where(a >= b, a, b): the name says what the value is
     node = _strip(module, node)
     if isinstance(node, ast.Call):
         found = module.op(node)
@@ -115,13 +117,37 @@ def _strip(module: Module, node: ast.AST) -> ast.AST:
     return node
 
 
-def nonpositive(module: Module, node: ast.AST | None) -> bool:
-    """``-abs(x)``, ``-x.abs()``, ``-relu(x)``: an exp of it cannot overflow."""
+def nonpositive(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
+    """``-abs(x)``, ``-x.abs()``, ``-relu(x)``, ``-x ** 2``, and those scaled by a non-negative factor
+    (``-abs(d) * log2``, ``-0.5 * (x / s) ** 2``): an exp of it cannot overflow."""
     node = module.resolve(node)
-    if not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+    if depth <= 0 or not isinstance(node, (ast.UnaryOp, ast.BinOp)):
         return False
-    inner = module.op_of(node.operand, "abs", "relu", "square", "sqrt", "norm")
-    return inner is not None
+    if isinstance(node, ast.BinOp):
+        if not isinstance(node.op, (ast.Mult, ast.Div)):
+            return False
+        if nonpositive(module, node.left, depth - 1) and nonnegative(module, node.right):
+            return True
+        return isinstance(node.op, ast.Mult) and nonnegative(module, node.left) and nonpositive(
+            module, node.right, depth - 1)
+    if not isinstance(node.op, ast.USub):
+        return False
+    value = module.const(node.operand)
+    return value >= 0 if value is not None else nonnegative(module, node.operand)
+
+
+def selected_below(module: Module, node: ast.AST | None) -> bool:
+    """Whether ``node`` takes its tensor through a mask that bounds it above: ``b * x[m]`` with ``m = x * b <= t``
+    (``x[x < t]``). The author kept the large values out; an exp of it does not overflow."""
+    node = module.resolve(node)
+    for sub in ast.walk(node) if node is not None else ():
+        if not (isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name)):
+            continue
+        mask = last_value(module, sub.slice)
+        if isinstance(mask, ast.Compare) and len(mask.ops) == 1 and isinstance(mask.ops[0], (ast.Lt, ast.LtE)) and (
+                any(isinstance(n, ast.Name) and n.id == sub.value.id for n in ast.walk(mask.left))):
+            return True
+    return False
 
 
 def clamped(module: Module, node: ast.AST | None) -> bool:
@@ -134,7 +160,7 @@ def clamped(module: Module, node: ast.AST | None) -> bool:
                         follow=False) is not None
 
 
-_GRID = {"arange", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"}
+_GRID = {"arange", "range", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"}  # tf.range, range()
 
 
 def from_grid(module: Module, node: ast.AST | None, budget: int = 40) -> bool:

@@ -93,7 +93,8 @@ def build_index(tree: ast.Module) -> Index:
     scopes: dict[int, Scope] = {id(tree): root}
     calls: dict[str, list[ast.Call]] = defaultdict(list)
     stack: list[tuple[ast.AST, Scope]] = [(tree, root)]
-    pop, push, AST, Name, Call, Load = stack.pop, stack.append, ast.AST, ast.Name, ast.Call, ast.Load
+    pop, push, AST, Name, Call, Load, Constant = (stack.pop, stack.append, ast.AST, ast.Name, ast.Call, ast.Load,
+                                                  ast.Constant)
     child_fields = _CHILD_FIELDS
     while stack:
         node, scope = pop()
@@ -102,6 +103,8 @@ def build_index(tree: ast.Module) -> Index:
         if kind is Name:
             if type(node.ctx) is not Load:
                 _bind_name(scope, node, node._lossling_parent)
+            continue
+        if kind is Constant:
             continue
         inner = scope
         outer_fields: tuple[str, ...] = ()

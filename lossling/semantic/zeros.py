@@ -272,6 +272,24 @@ def python_number(module: Module, node: ast.AST | None) -> bool:
     return False
 
 
+def scalar_parameter(module: Module, node: ast.AST | None) -> bool:
+    """Whether ``node`` is a parameter of the enclosing function that holds a Python number: annotated ``float`` or
+    ``int``, or defaulting to a numeric constant (``beta: float = 1.0``). A hyperparameter, not data."""
+    default = parameter_default(module, node)
+    if default is not None:
+        return module.const(default) is not None
+    if not isinstance(node, ast.Name):
+        return False
+    function = module.function(node)
+    if function is None or module.scope_node(node) is not function or len(
+            module.scope(function).bindings.get(node.id, ())) != 1:
+        return False
+    args = function.args
+    annotation = next((a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg == node.id),
+                      None)
+    return isinstance(annotation, ast.Name) and annotation.id in ("float", "int")
+
+
 # ----- zero risk ------------------------------------------------------------------------------------------------
 def mask_like(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
     """A 0/1 indicator: a comparison, a boolean combination, a ``.bool()``/``.float()`` of one, or a name such as
