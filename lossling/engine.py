@@ -110,11 +110,14 @@ def analyze(tree: ast.Module, text: str, path: str, rules: list[Rule]) -> list[F
 
 
 def _dedupe(findings: list[Finding], rules: list[Rule]) -> list[Finding]:
-    supersedes = {rule.code: rule.supersedes for rule in rules}
+    supersedes = {rule.code: rule.supersedes for rule in rules if rule.supersedes}
+    covering = [f for f in findings if f.code in supersedes]  # only these can drop another finding
+    if not covering:
+        return findings
     kept = []
     for finding in findings:
-        if not any(finding.code in supersedes.get(other.code, ()) and other.span.contains(finding.span)
-                   for other in findings if other is not finding):
+        if not any(finding.code in supersedes[other.code] and other.span.contains(finding.span)
+                   for other in covering if other is not finding):
             kept.append(finding)
     return kept
 

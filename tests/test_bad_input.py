@@ -212,10 +212,14 @@ def test_stdin_bad_input(tmp_path):
 
 
 def test_names_assigned_from_themselves_are_checked(tmp_path):
-    """Constant folding follows names; ``n = n + 1`` (global) and ``self.k = k; k = self.k + 1`` cycle."""
+    """Constant folding follows names; ``n = n + 1`` (global) and ``self.k = k; k = self.k + 1`` cycle, a complex
+    power and an int beyond float range do not fold."""
     (tmp_path / "cycle.py").write_text(
         "import torch\n\nn = 0\n\n\ndef step():\n    global n\n    n = n + 1\n    return torch.exp(n) - 1\n\n\n"
         "class Scaler:\n    def update(self):\n        k = self.k + 1\n        self.k = k\n"
-        "        return torch.exp(self.k) + -1\n")
+        "        return torch.exp(self.k) + -1\n\n\nlr = 0.1\n\n\ndef decay(model):\n    global lr\n    lr = lr * 0.5\n"
+        "    return torch.optim.SGD(model.parameters(), lr=lr), torch.optim.SGD(model.parameters(),\n"
+        "                                                               lr=(-8) ** (1 / 3))\n"
+        "\n\nbig = torch.exp(x) - 1" + "0" * 400 + "\n")
     check = run("check", "--no-cache", "cycle.py", cwd=tmp_path)
     assert check.code in (0, 1) and check.err == ""

@@ -32,6 +32,7 @@ _SAME_VALUE = frozenset("float double half bfloat16 to type type_as detach clone
                         "item".split())
 _ONES = frozenset({"ones", "ones_like", "new_ones"})
 _COUNTS = frozenset({"numel", "nelement", "size", "len"})
+_CONSTRUCTORS = frozenset({"tensor", "as_tensor", "constant", "convert_to_tensor", "array", "asarray"})
 _POSITIVE_OPS = frozenset({"exp", "softplus", "cosh"})
 _NONNEGATIVE_OPS = frozenset({"abs", "square", "relu", "sqrt", "norm", "softmax", "sigmoid", "std", "var"})
 _DEPTH = 10
@@ -209,7 +210,7 @@ def _positive_call(module: Module, node: ast.Call, depth: int) -> bool:
         if call.op == "log":  # tf.math.log(2.0)
             value = module.const(call.input)
             return value is not None and value > 1
-        if call.op in ("sqrt", "sum", "mean", "prod", "max", "amax", "cast") and call.input is not None:
+        if call.op in ("sqrt", "sum", "mean", "prod", "max", "amax", "cast", "reciprocal") and call.input is not None:
             return _positive(module, call.input, depth)
         if call.op in ("clamp", "clamp_min", "clip", "maximum"):
             lower = clip_bounds(call)[0]
@@ -225,6 +226,12 @@ def _positive_call(module: Module, node: ast.Call, depth: int) -> bool:
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
     if name in _ONES or name in _COUNTS:
         return True
+    if name in _CONSTRUCTORS and node.args:  # torch.tensor([(x / s) ** 2 + 1 for x in ...])
+        data = node.args[0]
+        if isinstance(data, ast.ListComp):
+            return _positive(module, data.elt, depth)
+        return isinstance(data, (ast.List, ast.Tuple)) and bool(data.elts) and all(
+            _positive(module, e, depth) for e in data.elts)
     if name in ("full", "full_like", "new_full"):
         return len(node.args) > 1 and _positive(module, node.args[1], depth)
     if isinstance(func, ast.Attribute) and name in _SAME_VALUE and module.qualname(func) is None:

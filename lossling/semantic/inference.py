@@ -19,6 +19,7 @@ builds a ``GradScaler``.
 from __future__ import annotations
 
 import ast
+import operator
 import os
 import re
 import sys
@@ -54,28 +55,30 @@ _FRAMEWORK_ROOTS = ("torch", "tensorflow", "keras", "jax", "flax", "numpy", "opt
 
 
 # ----- values ---------------------------------------------------------------------------------------------------
-def value(module: Module, node: ast.AST | None) -> float | None:
-    """The number ``node`` evaluates to, if the file (or the project's modules it imports) says so."""
-    if node is None:
+def value(module: Module, node: ast.AST | None, depth: int = 12) -> float | None:
+    """The number ``node`` evaluates to, if the file (or the project's modules it imports) says so. ``depth``
+    bounds the walk: names can cycle (``global lr; lr = lr * 0.5``)."""
+    if node is None or depth <= 0:
         return None
     found = module.const(node)
     if found is not None:
         return found
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = value(module, node.operand)
+        operand = value(module, node.operand, depth - 1)
         return None if operand is None else (-operand if isinstance(node.op, ast.USub) else operand)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-        left, right = value(module, node.left), value(module, node.right)
+        left, right = value(module, node.left, depth - 1), value(module, node.right, depth - 1)
         if left is None or right is None:
             return None
         try:
-            return float({ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right}.get(
-                type(node.op), left / right if isinstance(node.op, ast.Div) else left ** right))
-        except (ZeroDivisionError, OverflowError):
+            result = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+                      ast.Pow: operator.pow}[type(node.op)](left, right)
+            return float(result)
+        except (ZeroDivisionError, OverflowError, TypeError):  # TypeError: (-8) ** (1 / 3) is complex
             return None
     target = module.resolve(node, depth=3)
     if target is not node and not isinstance(target, (ast.Name, ast.Attribute)):
-        return value(module, target) if isinstance(target, (ast.BinOp, ast.UnaryOp)) else None
+        return value(module, target, depth - 1) if isinstance(target, (ast.BinOp, ast.UnaryOp)) else None
     default = parameter_default(module, target)
     if default is not None:
         return module.const(default)

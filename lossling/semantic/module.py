@@ -429,7 +429,10 @@ class Module:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return None
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an int beyond float range: 10**400
+                return None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             value = self.const(node.operand, depth - 1)
             return None if value is None else (-value if isinstance(node.op, ast.USub) else value)

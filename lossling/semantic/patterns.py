@@ -121,6 +121,8 @@ def nonpositive(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
     """``-abs(x)``, ``-x.abs()``, ``-relu(x)``, ``-x ** 2``, and those scaled by a non-negative factor
     (``-abs(d) * log2``, ``-0.5 * (x / s) ** 2``): an exp of it cannot overflow."""
     node = module.resolve(node)
+    if depth > 0 and isinstance(node, ast.Call) and module.op_of(node, "where", follow=False) is not None:
+        return _negated_abs(module, module.op(node))
     if depth <= 0 or not isinstance(node, (ast.UnaryOp, ast.BinOp)):
         return False
     if isinstance(node, ast.BinOp):
@@ -134,6 +136,28 @@ def nonpositive(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
         return False
     value = module.const(node.operand)
     return value >= 0 if value is not None else nonnegative(module, node.operand)
+
+
+def _negated_abs(module: Module, where: OpCall) -> bool:
+    """``where(x >= 0, -x, x)`` (``x > 0``; or ``where(x < 0, x, -x)``): ``-|x|`` written out, as in TensorFlow's
+    ``sigmoid_cross_entropy_with_logits``. The zero compared with may be ``0`` or ``zeros_like(x)``."""
+    cond = last_value(module, where.arg(0, "condition", "cond"))
+    chosen, other = where.arg(1, "x", "input"), where.arg(2, "y", "other")
+    if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1) or chosen is None or other is None:
+        return False
+    bound = module.resolve(cond.comparators[0])
+    zeros = isinstance(bound, ast.Call) and _callee(bound.func) in ("zeros", "zeros_like")
+    if module.const(bound) != 0.0 and not zeros:
+        return False
+    if isinstance(cond.ops[0], (ast.Gt, ast.GtE)):
+        negative, positive = chosen, other
+    elif isinstance(cond.ops[0], (ast.Lt, ast.LtE)):
+        negative, positive = other, chosen
+    else:
+        return False
+    x = module.text(cond.left)
+    return isinstance(negative, ast.UnaryOp) and isinstance(negative.op, ast.USub) and (
+        module.text(negative.operand) == x == module.text(positive))
 
 
 def selected_below(module: Module, node: ast.AST | None) -> bool:

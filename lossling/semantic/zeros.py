@@ -159,14 +159,15 @@ def guarded(module: Module, node: ast.AST | None, depth: int = 6) -> bool:
 
 
 def _positive_terms(module: Module, node: ast.AST | None) -> bool:
-    """Terms whose sum cannot be 0: exponentials and softmax/sigmoid outputs (LOSS110's business, not ours)."""
-    from .guards import last_value  # guards builds on this module
+    """Terms whose sum cannot be 0: exponentials and softmax/sigmoid outputs (LOSS110's business, not ours), and
+    values ``guards.positive`` vouches for (``reciprocal(tensor([x ** 2 + 1 for x in r]))``)."""
+    from .guards import last_value, positive  # guards builds on this module
 
     node = module.resolve(node)
     if isinstance(node, ast.Name):  # rebound: its last value before this use (straight-line code)
         node = last_value(module, node)
     call = module.op(node)
-    return call is not None and call.op in ("exp", "softmax", "sigmoid")
+    return call is not None and call.op in ("exp", "softmax", "sigmoid") or positive(module, node)
 
 
 _RANDOM = frozenset({"rand", "randn", "rand_like", "randn_like", "normal", "uniform"})
@@ -427,16 +428,29 @@ def zero_risk(module: Module, node: ast.AST | None, depth: int = 6) -> str | Non
     if call.op == "sqrt":
         inner = zero_risk(module, call.input, depth - 1)
         return "norm" if inner == "sum" else inner
+    exponent = module.const(call.arg(1, "exponent")) if call.op == "pow" else None
+    if exponent is not None and exponent > 0:  # x.pow(2).sum(1).pow(0.5): a norm written by hand
+        inner = zero_risk(module, call.input, depth - 1)
+        return "norm" if inner == "sum" and exponent < 1 else inner
     return None
 
 
 def checked(module: Module, site: ast.AST, value: ast.AST) -> bool:
-    """Whether control flow tests ``value`` around ``site``: an enclosing ``if``/``while``/conditional expression,
-    or an earlier ``if``/``assert`` in the same function, whose test mentions a name ``value`` is built from
-    (``if num_pos > 0:``, ``if mask.any():``, ``assert n > 0``)."""
+    """Whether control flow tests ``value`` around ``site``: an enclosing ``if``/``while``/conditional expression
+    or ``where`` branch, or an earlier ``if``/``assert`` in the same function, whose test mentions a name ``value``
+    is built from (``if num_pos > 0:``, ``if mask.any():``, ``assert n > 0``, ``where(n > 0, x / n, 0)``; the
+    gradient through such a ``where`` is LOSS205's)."""
     names = _value_names(module, value)
     if not names:
         return False
+    child = site
+    for ancestor in module.ancestors(site):
+        call = module.op(ancestor) if isinstance(ancestor, ast.Call) else None
+        if call is not None and call.op == "where" and call.kind == "function":
+            cond = call.arg(0, "condition", "cond")
+            if cond is not None and cond is not child and _value_names(module, cond) & names:
+                return True
+        child = ancestor
     scope = module.function(site) or module.tree
     ancestors = None
     for node, mentioned in _scope_facts(module, scope)[1]:
@@ -478,9 +492,12 @@ def framework_of(module: Module, node: ast.AST) -> str | None:
 
 def without_gradient(module: Module, node: ast.AST) -> bool:
     """Code no gradient flows through: under ``torch.no_grad()``/``inference_mode``, in a function decorated
-    with them, or metric code (a ``metrics`` package, a function or class named like a metric)."""
+    with them, metric code (a ``metrics`` package or module, a function or class named like a metric), an
+    optimizer's update (an ``optim``/``optimizers`` package or module: parameters are updated, not differentiated)
+    or a Keras weight constraint (a ``Constraint`` subclass: applied after the update)."""
     parts = module.path.replace("\\", "/").split("/")
-    if "metrics" in parts[:-1]:
+    if {"metrics", "optim", "optimizers"} & set(parts[:-1]) or parts[-1] in ("optim.py", "optimizers.py") or (
+            "metric" in parts[-1].lower()):
         return True
     for ancestor in module.ancestors(node):
         if isinstance(ancestor, (ast.With, ast.AsyncWith)) and any(
@@ -489,6 +506,8 @@ def without_gradient(module: Module, node: ast.AST) -> bool:
         if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if "metric" in ancestor.name.lower() or any(_no_grad(module, d) for d in ancestor.decorator_list):
                 return True
+        if isinstance(ancestor, ast.ClassDef) and any(module.text(b).endswith("Constraint") for b in ancestor.bases):
+            return True
     return False
 
 
