@@ -102,54 +102,47 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
+def _arguments(args: list, make: Callable[[Any, str], Any]) -> tuple[list, list[int]]:
+    """The case's arguments, each made by ``make(values, kind)`` with kind "grad" (a float tensor that gets a
+    gradient), "float", "int" or "bool"; ``{"value": ...}`` passes through. Also the positions of the "grad" ones."""
+    made, wrt = [], []
+    for arg in args:
+        if not isinstance(arg, dict):
+            wrt.append(len(made))
+            made.append(make(arg, "grad"))
+        elif "value" in arg:
+            made.append(arg["value"])
+        else:
+            kind = next(k for k in ("int", "bool", "float") if k in arg)
+            made.append(make(arg[kind], kind))
+    return made, wrt
+
+
 def run_torch(fn: Callable, args: list, dtype: str) -> Outcome:
     import torch
 
-    made, wrt = [], []
-    for arg in args:
-        if isinstance(arg, dict):
-            if "int" in arg:
-                made.append(torch.tensor(arg["int"], dtype=torch.int64))
-            elif "bool" in arg:
-                made.append(torch.tensor(arg["bool"], dtype=torch.bool))
-            elif "value" in arg:
-                made.append(arg["value"])
-            else:
-                made.append(torch.tensor(arg["float"], dtype=getattr(torch, dtype)))
-            continue
-        tensor = torch.tensor(arg, dtype=getattr(torch, dtype), requires_grad=True)
-        made.append(tensor)
-        wrt.append(tensor)
+    kinds = {"grad": getattr(torch, dtype), "float": getattr(torch, dtype), "int": torch.int64, "bool": torch.bool}
+    made, wrt = _arguments(args, lambda v, kind: torch.tensor(v, dtype=kinds[kind], requires_grad=kind == "grad"))
     out = fn(*made)
-    grads = torch.autograd.grad(out.float().sum(), wrt, allow_unused=True) if wrt and out.requires_grad else []
-    grads = [np.zeros(w.shape) if g is None else _as_array(g) for g, w in zip(grads, wrt)]
+    leaves = [made[i] for i in wrt]
+    grads = torch.autograd.grad(out.float().sum(), leaves, allow_unused=True) if leaves and out.requires_grad else []
+    grads = [np.zeros(w.shape) if g is None else _as_array(g) for g, w in zip(grads, leaves)]
     return Outcome(_as_array(out), grads)
 
 
 def run_tensorflow(fn: Callable, args: list, dtype: str) -> Outcome:
     import tensorflow as tf
 
-    made, wrt = [], []
-    with tf.GradientTape(persistent=False) as tape:
-        for arg in args:
-            if isinstance(arg, dict):
-                if "int" in arg:
-                    made.append(tf.constant(arg["int"], dtype=tf.int64))
-                elif "bool" in arg:
-                    made.append(tf.constant(arg["bool"], dtype=tf.bool))
-                elif "value" in arg:
-                    made.append(arg["value"])
-                else:
-                    made.append(tf.constant(arg["float"], dtype=getattr(tf, dtype)))
-                continue
-            tensor = tf.constant(arg, dtype=getattr(tf, dtype))
-            tape.watch(tensor)
-            made.append(tensor)
-            wrt.append(tensor)
+    kinds = {"grad": getattr(tf, dtype), "float": getattr(tf, dtype), "int": tf.int64, "bool": tf.bool}
+    made, wrt = _arguments(args, lambda v, kind: tf.constant(v, dtype=kinds[kind]))
+    leaves = [made[i] for i in wrt]
+    with tf.GradientTape() as tape:
+        for leaf in leaves:
+            tape.watch(leaf)
         out = fn(*made)
         total = tf.reduce_sum(tf.cast(out, tf.float64))
-    grads = tape.gradient(total, wrt) if wrt else []
-    grads = [np.zeros(w.shape) if g is None else np.asarray(tf.cast(g, tf.float64)) for g, w in zip(grads, wrt)]
+    grads = tape.gradient(total, leaves) if leaves else []
+    grads = [np.zeros(w.shape) if g is None else np.asarray(tf.cast(g, tf.float64)) for g, w in zip(grads, leaves)]
     return Outcome(np.asarray(tf.cast(out, tf.float64)), grads)
 
 
@@ -158,20 +151,8 @@ def run_jax(fn: Callable, args: list, dtype: str) -> Outcome:
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)
-    made, wrt = [], []
-    for arg in args:
-        if isinstance(arg, dict):
-            if "int" in arg:
-                made.append(jnp.asarray(arg["int"], dtype=jnp.int64))
-            elif "bool" in arg:
-                made.append(jnp.asarray(arg["bool"], dtype=jnp.bool_))
-            elif "value" in arg:
-                made.append(arg["value"])
-            else:
-                made.append(jnp.asarray(arg["float"], dtype=getattr(jnp, dtype)))
-            continue
-        wrt.append(len(made))
-        made.append(jnp.asarray(arg, dtype=getattr(jnp, dtype)))
+    kinds = {"grad": getattr(jnp, dtype), "float": getattr(jnp, dtype), "int": jnp.int64, "bool": jnp.bool_}
+    made, wrt = _arguments(args, lambda v, kind: jnp.asarray(v, dtype=kinds[kind]))
     value = fn(*made)
     grads = []
     if wrt:
@@ -186,12 +167,7 @@ def run_jax(fn: Callable, args: list, dtype: str) -> Outcome:
 
 
 def run_numpy(fn: Callable, args: list, dtype: str) -> Outcome:
-    made = []
-    for arg in args:
-        if isinstance(arg, dict):
-            made.append(arg["value"] if "value" in arg else np.asarray(arg.get("float", arg.get("int", arg.get("bool")))))
-        else:
-            made.append(np.asarray(arg, dtype=dtype))
+    made, _ = _arguments(args, lambda v, kind: np.asarray(v, dtype=dtype if kind in ("grad", "float") else None))
     with np.errstate(all="ignore"):
         return Outcome(np.asarray(fn(*made), dtype=np.float64), [])
 

@@ -10,7 +10,7 @@ from ..rewrite import hint, stable_call
 from ..rule import Rule, Safety
 from ..semantic import zeros
 from ..semantic.module import Module, OpCall
-from ..semantic.patterns import keeps_dims, reduction_axis
+from ..semantic.patterns import keeps_dims, reduction_axis, square_base
 
 _ORDER_TWO = (None, 2.0)
 
@@ -132,24 +132,9 @@ def _norm_of(module: Module, node: ast.AST | None) -> tuple[ast.expr, OpCall, as
             return call.input, call, resolved
         if call is not None and call.op == "sqrt":
             total = module.op_of(call.input, "sum")
-            squared = _squared(module, total.input) if total is not None else None
+            squared = square_base(module, total.input) if total is not None else None
             return (squared, total, resolved) if squared is not None else None
         node = zeros._passthrough(module, resolved) if resolved is not None else None
-    return None
-
-
-def _squared(module: Module, node: ast.AST | None) -> ast.expr | None:
-    """``x`` when ``node`` is ``x ** 2``, ``x * x``, ``square(x)`` or ``x.pow(2)``."""
-    node = module.resolve(node)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and module.const(node.right) == 2.0:
-        return node.left
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and ast.dump(node.left) == ast.dump(node.right):
-        return node.left
-    call = module.op(node)
-    if call is not None and call.op == "square":
-        return call.input
-    if call is not None and call.op == "pow" and module.const(call.arg(1, "exponent", "y")) == 2.0:
-        return call.input
     return None
 
 

@@ -10,7 +10,7 @@ from ..rewrite import hint, movable, rewritten
 from ..rule import Rule, Safety
 from ..semantic import zeros
 from ..semantic.module import Module, OpCall
-from ..semantic.patterns import keeps_dims, reduction_axis
+from ..semantic.patterns import keeps_dims, reduction_axis, square_base
 
 _DIFFERENTIABLE = ("torch", "tf", "tf1", "keras", "jax")
 
@@ -64,7 +64,7 @@ class SqrtAtZero(Rule):
 
     def _fix(self, module: Module, root: ast.expr, radicand: ast.expr, framework: str) -> Fix | None:
         total = module.op_of(radicand, "sum")
-        squared = _square_of(module, total.input) if total is not None else None
+        squared = square_base(module, total.input) if total is not None else None
         call = module.op(root)
         plain = (call is not None and (call.op == "sqrt" and len(root.args) + len(root.keywords) <= 1 or (
             call.op == "pow" and module.const(call.arg(1, "exponent")) == 0.5))) or (
@@ -114,28 +114,13 @@ def _fractional(module: Module, exponent: ast.AST | None) -> bool:
     return value is not None and 0 < value < 1
 
 
-def _square_of(module: Module, node: ast.AST | None) -> ast.expr | None:
-    """``x`` when ``node`` is ``x ** 2``, ``x * x``, ``square(x)``, ``x.pow(2)`` or ``abs(x) ** 2``."""
-    node = module.resolve(node)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and module.const(node.right) == 2.0:
-        return node.left
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and ast.dump(node.left) == ast.dump(node.right):
-        return node.left
-    call = module.op(node)
-    if call is not None and call.op == "square":
-        return call.input
-    if call is not None and call.op == "pow" and module.const(call.arg(1, "exponent", "y", "x2")) == 2.0:
-        return call.input
-    return None
-
-
 def _zero_at_rest(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
     """A non-negative quantity that is exactly 0 with a zero derivative there: a sum or mean of squares, an MSE,
     a variance, or a sum of squared terms (``dx ** 2 + dy ** 2``)."""
     if node is None or depth <= 0:
         return False
     node = module.resolve(node)
-    if _square_of(module, node) is not None:
+    if square_base(module, node) is not None:
         return depth < 4  # a bare sqrt(x ** 2) is |x|: only as a term of a sum
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _zero_at_rest(module, node.left, min(depth - 1, 3)) and _zero_at_rest(
@@ -144,7 +129,7 @@ def _zero_at_rest(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
     if call is None:
         return False
     if call.op in ("sum", "mean"):
-        return _square_of(module, call.input) is not None
+        return square_base(module, call.input) is not None
     return call.op in ("mse", "var")
 
 

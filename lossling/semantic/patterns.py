@@ -207,6 +207,21 @@ def from_grid(module: Module, node: ast.AST | None, budget: int = 40) -> bool:
     return False
 
 
+def square_base(module: Module, node: ast.AST | None) -> ast.expr | None:
+    """``x`` when ``node`` is ``x ** 2``, ``x * x``, ``square(x)`` or ``x.pow(2)`` (through a name)."""
+    node = module.resolve(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and module.const(node.right) == 2.0:
+        return node.left
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and ast.dump(node.left) == ast.dump(node.right):
+        return node.left
+    call = module.op(node)
+    if call is not None and call.op == "square":
+        return call.input
+    if call is not None and call.op == "pow" and module.const(call.arg(1, "exponent", "y", "x2")) == 2.0:
+        return call.input
+    return None
+
+
 def same_value(module: Module, a: OpCall, b: OpCall) -> bool:
     """Whether two op calls compute the same thing: one call, or two calls written identically."""
     return a.node is b.node or ast.dump(a.node) == ast.dump(b.node)
