@@ -32,11 +32,11 @@ def _parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("paths", nargs="*", default=["."], help="files or folders; '-' reads standard input")
-    common.add_argument("--select", type=_codes, help="codes or prefixes to enable (LOSS1 = the LOSS1xx family)")
-    common.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
-    common.add_argument("--extend-select", type=_codes, help="codes to enable on top of the selection")
-    common.add_argument("--exclude", type=_codes, help="globs to exclude (replaces the defaults)")
-    common.add_argument("--extend-exclude", type=_codes, help="globs to exclude on top of the defaults")
+    common.add_argument("--select", type=_codes, action="extend", help="codes or prefixes to enable (LOSS1 = the LOSS1xx family)")
+    common.add_argument("--ignore", type=_codes, action="extend", help="codes or prefixes to disable")
+    common.add_argument("--extend-select", type=_codes, action="extend", help="codes to enable on top of the selection")
+    common.add_argument("--exclude", type=_codes, action="extend", help="globs to exclude (replaces the defaults)")
+    common.add_argument("--extend-exclude", type=_codes, action="extend", help="globs to exclude on top of the defaults")
     common.add_argument("--config", help="a pyproject.toml to read [tool.lossling] from")
     common.add_argument("--stdin-filename", help="the path standard input stands for (config matching, output)")
     common.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="processes (default: cores)")
@@ -81,8 +81,9 @@ def _settings_finder(args: argparse.Namespace) -> Callable[[str], Settings]:
     for flag in ("select", "ignore", "extend_select"):
         if getattr(args, flag):
             check_codes(getattr(args, flag), "--" + flag.replace("_", "-"))
-    flags = dict(select=args.select, ignore=args.ignore, extend_select=args.extend_select, exclude=args.exclude,
-                 extend_exclude=args.extend_exclude, unsafe_fixes=getattr(args, "unsafe_fixes", None))
+    flags = {name: None if getattr(args, name) is None else tuple(getattr(args, name))
+             for name in ("select", "ignore", "extend_select", "exclude", "extend_exclude")}
+    flags["unsafe_fixes"] = getattr(args, "unsafe_fixes", None)
     if args.config:
         if not Path(args.config).is_file():
             raise ConfigError(f"{args.config}: no such configuration file")

@@ -130,6 +130,8 @@ def test_statistics(tmp_path):
     (("--select", "LOSS10", "--ignore", "LOSS102"), ["LOSS103"]),
     (("--select", "LOSS102", "--extend-select", "LOSS103"), ["LOSS103", "LOSS102", "LOSS102"]),
     (("--select", "LOSS103", "--ignore", "LOSS103"), []),  # an ignore as long as the select wins
+    (("--select", "LOSS102", "--select", "LOSS103"), ["LOSS103", "LOSS102", "LOSS102"]),  # repeated flags add up
+    (("--select", "LOSS10", "--ignore", "LOSS103", "--ignore", "LOSS102"), []),
 ])
 def test_select_ignore_prefixes(tmp_path, flags, codes):
     write(tmp_path, {"m.py": MIXED})

@@ -117,14 +117,15 @@ class Module:
         return sorted((n for t in types for n in index.get(t, [])), key=_position)
 
     def parent(self, node: ast.AST) -> ast.AST | None:
-        self._index()
-        return getattr(node, PARENT, None)
+        found = self._index().parents.get(id(node))
+        return found if found is not None else getattr(node, PARENT, None)  # a probe built outside the tree
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         parent = self.parent(node)
+        get = self._index().parents.get
         while parent is not None:
             yield parent
-            parent = getattr(parent, PARENT, None)
+            parent = get(id(parent))
 
     def scope_node(self, node: ast.AST) -> ast.AST:
         """The function, lambda or module whose local names ``node`` sees (class bodies are skipped, as in Python)."""

@@ -12,7 +12,7 @@ import ast
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-PARENT = "_lossling_parent"
+PARENT = "_lossling_parent"  # the parent of a node made outside the tree (a probe); tree nodes: Index.parents
 SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -50,6 +50,9 @@ class Index:
     nodes: dict[type, list[ast.AST]]
     scopes: dict[int, Scope]
     calls: dict[str, list[ast.Call]]  # by the last name of the callee: "log" for torch.log(x) and x.log()
+    # id(node) -> its parent. A dict, not an attribute on the node: the tree (flake8's, in the plugin) stays free of
+    # reference cycles and is freed the moment its owner drops it, without waiting for the cyclic collector.
+    parents: dict[int, ast.AST]
 
 
 def callee_name(func: ast.expr) -> str:
@@ -74,6 +77,9 @@ def _bind_name(scope: Scope, name: ast.Name, parent: ast.AST) -> None:
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "arg", "asname", "module", "level", "is_async",
                           "simple", "kind", "conversion", "type_comment", "type_ignores"})
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# The nodes that bind names or open scopes (everything else only passes its scope on to its children).
+_BINDING_NODES = frozenset({*_FUNCTIONS, ast.ClassDef, *_COMPREHENSIONS, ast.Import, ast.ImportFrom,
+                            ast.ExceptHandler})
 
 
 def _child_fields(kind: type) -> tuple[str, ...]:
@@ -84,7 +90,7 @@ def _child_fields(kind: type) -> tuple[str, ...]:
 
 
 def build_index(tree: ast.Module) -> Index:
-    """Walk ``tree`` once, in source order (pre-order), setting each node's parent (``_lossling_parent``).
+    """Walk ``tree`` once, in source order (pre-order), recording each node's parent (``Index.parents``).
 
     Context and operator nodes (``ast.Load``, ``ast.Add``, ...) are shared singletons: they are not indexed and get
     no parent. This is the one walk every checked file pays for, so it avoids generic helpers in its loop."""
@@ -92,6 +98,7 @@ def build_index(tree: ast.Module) -> Index:
     root = Scope(tree)
     scopes: dict[int, Scope] = {id(tree): root}
     calls: dict[str, list[ast.Call]] = defaultdict(list)
+    parents: dict[int, ast.AST] = {}
     stack: list[tuple[ast.AST, Scope]] = [(tree, root)]
     pop, push, AST, Name, Call, Load, Constant = (stack.pop, stack.append, ast.AST, ast.Name, ast.Call, ast.Load,
                                                   ast.Constant)
@@ -102,7 +109,7 @@ def build_index(tree: ast.Module) -> Index:
         nodes[kind].append(node)
         if kind is Name:
             if type(node.ctx) is not Load:
-                _bind_name(scope, node, node._lossling_parent)
+                _bind_name(scope, node, parents[id(node)])
             continue
         if kind is Constant:
             continue
@@ -111,6 +118,8 @@ def build_index(tree: ast.Module) -> Index:
         if kind is Call:
             func = node.func
             calls[func.id if type(func) is Name else callee_name(func)].append(node)
+        elif kind not in _BINDING_NODES:
+            pass
         elif kind in _FUNCTIONS:
             if kind is not ast.Lambda:
                 scope.bind(node.name, node, None)
@@ -141,11 +150,11 @@ def build_index(tree: ast.Module) -> Index:
                 child_scope = scope if name in outer_fields else inner
                 for item in value:
                     if isinstance(item, AST):
-                        item._lossling_parent = node
+                        parents[id(item)] = node
                         push((item, child_scope))
             elif isinstance(value, AST):
-                value._lossling_parent = node
+                parents[id(value)] = node
                 push((value, scope if name in outer_fields else inner))
         if len(stack) - mark > 1:
             stack[mark:] = stack[mark:][::-1]  # visit in source order, so bindings are listed in source order
-    return Index(nodes, scopes, calls)
+    return Index(nodes, scopes, calls, parents)
