@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -178,6 +180,8 @@ def _fix_report(outcomes: list[FixOutcome], diff: bool) -> int:
 def _stdin(args: argparse.Namespace, settings: Settings) -> int:
     name = args.stdin_filename or "-"
     data = sys.stdin.buffer.read()
+    if name.endswith(".ipynb"):
+        return _stdin_notebook(args, settings, name, data)
     try:
         source = decode(data)
         if args.command == "check":
@@ -203,6 +207,33 @@ def _stdin(args: argparse.Namespace, settings: Settings) -> int:
     for finding in result.remaining:
         print(text_line(finding), file=sys.stderr)
     return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+
+
+def _stdin_notebook(args: argparse.Namespace, settings: Settings, name: str, data: bytes) -> int:
+    """A notebook on standard input (``--stdin-filename x.ipynb``): checked or fixed through a temporary copy and
+    reported under its name; ``fix -`` writes the notebook's JSON to standard output."""
+    from .notebook import check_notebook, fix_notebook
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = os.path.join(folder, os.path.basename(name))
+        with open(copy, "wb") as handle:
+            handle.write(data)
+        if args.command == "check":
+            result = check_notebook(copy, settings)
+            result.path = name
+            result.findings = [replace(f, path=name) for f in result.findings]
+            return _report([result], args)
+        outcome = fix_notebook(copy, settings, write=False)
+    outcome.path = name
+    outcome.remaining = [replace(f, path=name) for f in outcome.remaining]
+    if args.diff or outcome.error is not None:
+        if outcome.error is not None and not args.diff:
+            sys.stdout.buffer.write(data)
+        return _fix_report([outcome], diff=args.diff)
+    sys.stdout.buffer.write(outcome.after.encode("utf-8") if outcome.changed else data)
+    for finding in outcome.remaining:
+        print(text_line(finding), file=sys.stderr)
+    return EXIT_FINDINGS if outcome.remaining else EXIT_CLEAN
 
 
 def _rules(fmt: str) -> int:

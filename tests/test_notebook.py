@@ -305,3 +305,15 @@ def test_standard_input_stays_python(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source)))
     assert cli.main(["check", "-"]) == 1
     assert capsys.readouterr().out.startswith("-:2:5: LOSS103 ")
+
+
+def test_standard_input_reads_a_notebook_when_its_name_says_so(monkeypatch, capsys):
+    notebook = FIXTURES / "notebooks" / "torch_training.ipynb"
+    for command, expected_out in (("check", None), ("fix", notebook.with_name(notebook.name + ".fixed"))):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(notebook.read_bytes())))
+        assert cli.main([command, "--no-cache", "--stdin-filename", "t.ipynb", "-"]) == 1
+        out = capsys.readouterr().out
+        if expected_out is None:
+            assert out.startswith("t.ipynb:cell ")
+        else:
+            assert out == expected_out.read_text(encoding="utf-8")
