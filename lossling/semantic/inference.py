@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .module import Module
-from .project_only import project_only
+from .project_only import CONSULTED, project_only
 
 # 1 - eps rounds to exactly 1 up to half the spacing below 1 (ties go to the even 1.0): float32 2**-25 = 2.98e-8.
 ABSORBED_BELOW = {"float32": 2.0 ** -25, "float16": 2.0 ** -12, "bfloat16": 2.0 ** -9}
@@ -177,6 +177,10 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
             inferred = list(_limited(found.infer(), 16))
     except Exception:  # astroid raises many kinds of inference errors; all mean "unknown"
         inferred = []
+    for item in inferred:  # the files the values came from: the result cache keys on them too
+        location = getattr(getattr(item, "root", lambda: None)(), "file", None)
+        if location:
+            CONSULTED.add(location)
     finally:
         if added:
             sys.path.remove(root)

@@ -30,6 +30,18 @@ def inside(location: str | None, root: str) -> bool:
     return not any(part in _VENDORED for part in relative.split(os.sep))
 
 
+# Every project file astroid was allowed to read since the last ``take_consulted()``: a checked file's findings
+# depend on these too (``from .config import EPS``), so the result cache keys on them.
+CONSULTED: set[str] = set()
+
+
+def take_consulted() -> set[str]:
+    """The project files read through astroid since the last call (and forget them)."""
+    taken = set(CONSULTED)
+    CONSULTED.clear()
+    return taken
+
+
 @contextmanager
 def project_only(root: str | None, owner: object | None = None) -> Iterator[None]:
     """Within the block, astroid resolves an import only to files under ``root`` (nothing when it is None), at most
@@ -50,6 +62,7 @@ def project_only(root: str | None, owner: object | None = None) -> Iterator[None
         if not allowed:
             raise AstroidImportError("{modname} is outside the checked project", modname=modname)
         budget[0] -= 1
+        CONSULTED.update(location for location in locations if location)
         return found
 
     cache = MANAGER.astroid_cache
