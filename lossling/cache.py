@@ -58,6 +58,8 @@ def load(folder: str, digest: str, path: str) -> FileResult | None:
     name the file as this run was given it); None if absent or unreadable."""
     try:
         data = json.loads(_entry(folder, digest).read_text(encoding="utf-8"))
+        if any(_stamp(dep) != stamp for dep, stamp in data.get("deps", {}).items()):
+            return None  # a module it read a value from (``from .config import EPS``) has changed
         error = data["error"]
         return FileResult(path, [_finding(f, path) for f in data["findings"]],
                           SourceError(error["message"], error["line"], error["col"]) if error else None)
@@ -70,11 +72,21 @@ def cacheable(result: FileResult) -> bool:
     return result.error is None or not str(result.error).startswith("internal error")
 
 
-def store(folder: str, digest: str, result: FileResult) -> None:
-    """Write an entry atomically; a cache that cannot be written is silently skipped."""
+def _stamp(path: str) -> list[int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
+
+
+def store(folder: str, digest: str, result: FileResult, deps: set[str] = frozenset()) -> None:
+    """Write an entry atomically; a cache that cannot be written is silently skipped. ``deps`` are the other
+    files the result was inferred from: the entry holds only while they are unchanged."""
     error = result.error
     data = {"findings": [_plain(f) for f in result.findings],
-            "error": {"message": str(error), "line": error.line, "col": error.col} if error else None}
+            "error": {"message": str(error), "line": error.line, "col": error.col} if error else None,
+            "deps": {dep: _stamp(dep) for dep in sorted(deps)}}
     target = _entry(folder, digest)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

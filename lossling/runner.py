@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from . import cache
+from .semantic.project_only import take_consulted
 from .config import Settings
 from .engine import FileResult, SourceError, check_data, check_file, internal_error, read, read_bytes
 from .finding import Finding
@@ -74,13 +75,15 @@ def check_and_store(path: str, settings: Settings, cache_dir: str) -> FileResult
         data = read_bytes(path)
     except SourceError as error:
         return FileResult(path, error=error)
+    take_consulted()
     if path.endswith(".ipynb"):
         result = check_file(path, settings)  # reads the notebook again: keep it only if it did not change since
         unchanged = _same_bytes(path, data)
     else:
         result, unchanged = check_data(path, data, settings), True
+    deps = take_consulted() - {os.path.abspath(path)}
     if unchanged and cache.cacheable(result):
-        cache.store(cache_dir, cache.key(path, data, settings), result)
+        cache.store(cache_dir, cache.key(path, data, settings), result, deps)
     return result
 
 

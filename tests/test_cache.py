@@ -140,3 +140,16 @@ def test_fix_skips_cached_files_without_fixes_and_fixes_the_others(tmp_path, mon
     assert fixed == ["a.py"]  # b.py had nothing to fix: its cached result says so
     assert "log_softmax" in (root / "a.py").read_text()
     assert result.code == 0 and (root / "b.py").read_text() == QUIET
+
+
+def test_a_changed_module_that_a_value_was_inferred_from_is_a_miss(tmp_path):
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "config.py").write_text("EPS = 1e-7\n")
+    (root / "pkg" / "loss.py").write_text(
+        "import torch\nfrom .config import EPS\n\n\ndef bce_loss(p, y):\n"
+        "    p = torch.clamp(p, EPS, 1 - EPS)\n    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n")
+    assert "LOSS401" not in cached_check(root, tmp_path / "cache").out
+    (root / "pkg" / "config.py").write_text("EPS = 1e-8  # now absorbed by 1 - EPS in float32\n")
+    assert "LOSS401" in cached_check(root, tmp_path / "cache").out

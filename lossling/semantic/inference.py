@@ -177,13 +177,13 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
             inferred = list(_limited(found.infer(), 16))
     except Exception:  # astroid raises many kinds of inference errors; all mean "unknown"
         inferred = []
+    finally:
+        if added:
+            sys.path.remove(root)
     for item in inferred:  # the files the values came from: the result cache keys on them too
         location = getattr(getattr(item, "root", lambda: None)(), "file", None)
         if location:
             CONSULTED.add(location)
-    finally:
-        if added:
-            sys.path.remove(root)
     return _numbers(inferred)
 
 
