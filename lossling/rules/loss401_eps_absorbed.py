@@ -13,7 +13,8 @@ from ..semantic.module import Module
 class EpsAbsorbed(Rule):
     code = "LOSS401"
     name = "eps-absorbed"
-    summary = "1 - eps rounds to 1.0 in float32 when eps < 2.98e-8, so the upper clamp does not keep log(1 - p) finite"
+    summary = ("1 - eps rounds to 1.0 in float32 when eps <= 2**-25 (2.98e-8), so the upper clamp does not keep "
+               "log(1 - p) finite")
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("clamp", "clip")

@@ -18,7 +18,8 @@ _NAMES = frozenset(q.rpartition(".")[2] for q in apis.OPTIMIZERS)
 class LearningRateHigh(Rule):
     code = "LOSS501"
     name = "learning-rate-high"
-    summary = "Adam/RMSprop/Adagrad-family optimizer with lr >= 1e-2 (SGD >= 1.0): the usual route to NaN early on"
+    summary = ("an adaptive optimizer (Adam, RMSprop...) with lr >= 1e-2 (SGD >= 1.0; Adagrad above its default "
+               "1e-2): the usual route to NaN early on")
     frameworks = ("torch", "tensorflow", "keras", "jax")
     triggers = ("optim", "Optimizer", "optax")
     options = {"threshold": 1e-2, "sgd-threshold": 1.0}
