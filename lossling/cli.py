@@ -34,11 +34,12 @@ def _parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("paths", nargs="*", default=["."], help="files or folders; '-' reads standard input")
-    common.add_argument("--select", type=_codes, action="extend", help="codes or prefixes to enable (LOSS1 = the LOSS1xx family)")
-    common.add_argument("--ignore", type=_codes, action="extend", help="codes or prefixes to disable")
-    common.add_argument("--extend-select", type=_codes, action="extend", help="codes to enable on top of the selection")
-    common.add_argument("--exclude", type=_codes, action="extend", help="globs to exclude (replaces the defaults)")
-    common.add_argument("--extend-exclude", type=_codes, action="extend", help="globs to exclude on top of the defaults")
+    for flag, meaning in (("--select", "codes or prefixes to enable (LOSS1 = the LOSS1xx family)"),
+                          ("--ignore", "codes or prefixes to disable"),
+                          ("--extend-select", "codes to enable on top of the selection"),
+                          ("--exclude", "globs to exclude (replaces the defaults)"),
+                          ("--extend-exclude", "globs to exclude on top of the defaults")):
+        common.add_argument(flag, type=_codes, action="extend", help=meaning + "; comma-separated, repeatable")
     common.add_argument("--config", help="a pyproject.toml to read [tool.lossling] from")
     common.add_argument("--stdin-filename", help="the path standard input stands for (config matching, output)")
     common.add_argument("-j", "--jobs", type=int, default=default_jobs(), help="processes (default: cores)")
