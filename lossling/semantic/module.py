@@ -100,7 +100,7 @@ class Module:
         self._opcalls: dict[int, OpCall | None] = {}
         self._built: Index | None = None
         self._module_calls: dict[str, set[str]] | None = None
-        self._class_attrs: dict[int, dict[str, list[ast.expr]]] = {}
+        self._class_attrs: dict[int, dict[str, list[ast.expr | None]]] | None = None
         self._tensor: dict[int, bool] = {}
 
     # ----- traversal -------------------------------------------------------------------------------------------
@@ -328,24 +328,25 @@ class Module:
         cls = self.enclosing_class(node)
         if cls is None:
             return None
-        attrs = self._class_attrs.get(id(cls))
-        if attrs is None:
-            attrs = self._class_attrs[id(cls)] = {}
-            for item in cls.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    for stmt in ast.walk(item):
-                        targets: list[ast.expr] = []
-                        if isinstance(stmt, ast.Assign):
-                            targets = stmt.targets
-                        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
-                            targets = [stmt.target]
-                        for target in targets:
-                            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                                    and target.value.id == "self"):
-                                value = stmt.value if isinstance(stmt, ast.Assign) and len(targets) == 1 else None
-                                attrs.setdefault(target.attr, []).append(value)
+        attrs = self._self_assignments().get(id(cls), {})
         values = attrs.get(node.attr)
         return values[0] if values is not None and len(values) == 1 else None
+
+    def _self_assignments(self) -> dict[int, dict[str, list[ast.expr | None]]]:
+        """Per class: every ``self.x = ...`` (and ``self.x += ...``) in its methods, with the assigned value when it
+        is a plain single-target assignment. One pass over the file's assignments, for all classes at once."""
+        if self._class_attrs is None:
+            self._class_attrs = {}
+            for stmt in self.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"):
+                        cls = self.enclosing_class(stmt)
+                        if cls is not None:
+                            value = stmt.value if isinstance(stmt, ast.Assign) and len(targets) == 1 else None
+                            self._class_attrs.setdefault(id(cls), {}).setdefault(target.attr, []).append(value)
+        return self._class_attrs
 
     def resolve(self, node: ast.AST | None, depth: int = 8) -> ast.AST | None:
         """Follow names and ``self`` attributes to the single expression they were assigned."""
