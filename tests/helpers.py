@@ -12,7 +12,9 @@ from pathlib import Path
 
 from lossling.config import Settings
 from lossling.engine import check_source
+from lossling.finding import Safety
 from lossling.fixer import fix_source
+from lossling.rule import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -80,3 +82,19 @@ def run(*argv: str, stdin: bytes = b"", cwd: str | Path | None = None) -> Run:
         sys.stdin, sys.stdout, sys.stderr = saved[:3]
         os.chdir(saved[3])
     return Run(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"), stdout)
+
+
+class UnsafeEps(Rule):
+    """A stand-in rule whose fix is unsafe: ``torch.log(p)`` -> ``torch.log(p + 1e-12)`` (no real rule has exactly
+    this behaviour, and tests of the fix machinery should not depend on one)."""
+
+    code = "LOSS102"
+    name = "test-eps"
+    summary = "test"
+    fix_safety = Safety.UNSAFE
+
+    def check(self, module):
+        for log in module.ops("log"):
+            if module.text(log.input) == "p":
+                yield self.finding(module, log.node, "log of p; add an eps",
+                                   self.replace(module, log.node, "torch.log(p + 1e-12)"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -10,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run
-from lossling.finding import Safety
-from lossling.rule import Rule
+from helpers import ROOT, UnsafeEps, run
 
 ONLY = ("--select", "LOSS102,LOSS103")  # the tests' samples are about these two; other rules may come and go
 SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
@@ -233,26 +230,10 @@ def test_fix_exits_0_when_everything_was_fixed(tmp_path):
     assert run("check", *ONLY, cwd=tmp_path).code == 0
 
 
-class _Eps(Rule):
-    """A stand-in rule whose fix is unsafe: ``torch.log(p)`` -> ``torch.log(p + 1e-12)``."""
-
-    code = "LOSS102"
-    name = "test-eps"
-    summary = "test"
-    fix_safety = Safety.UNSAFE
-
-    def check(self, module):
-        for log in module.ops("log"):
-            if isinstance(log.input, ast.BinOp):
-                continue
-            yield self.finding(module, log.node, "log of p; add an eps",
-                               self.replace(module, log.node, f"torch.log({module.text(log.input)} + 1e-12)"))
-
-
 def test_unsafe_fixes_only_with_the_flag_or_config(tmp_path, monkeypatch):
     from lossling.config import Settings
 
-    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [_Eps()])
+    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [UnsafeEps()])
     text = "import torch\n\n\ndef f(p):\n    return torch.log(p)\n"
     write(tmp_path, {"m.py": text})
     result = run("fix", "m.py", cwd=tmp_path)

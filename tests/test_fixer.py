@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from helpers import run
+from helpers import UnsafeEps, run
 from lossling import fixer, runner
 from lossling.config import Settings
 from lossling.engine import check_source
@@ -94,22 +94,8 @@ def test_import_is_not_added_twice_across_runs():
     assert "return jax.nn.log_softmax(x)" in result
 
 
-class _Unsafe(Rule):
-    """A stand-in rule whose fix is unsafe: ``torch.log(p)`` -> ``torch.log(p + 1e-12)``."""
-
-    code = "LOSS102"
-    name = "test-eps"
-    summary = "test"
-    fix_safety = Safety.UNSAFE
-
-    def check(self, module):
-        for log in module.ops("log"):
-            if module.text(log.input) == "p":
-                yield self.finding(module, log.node, "eps", self.replace(module, log.node, "torch.log(p + 1e-12)"))
-
-
 def test_safe_only_by_default(monkeypatch):
-    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [_Unsafe()])
+    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [UnsafeEps()])
     text = "import torch\n\n\ndef f(p):\n    return torch.log(p)\n"
     result = fix_source(text, "m.py", SETTINGS)
     assert result.text == text and result.fixed == [] and [f.line for f in result.remaining] == [5]
