@@ -28,8 +28,9 @@ class LogOfSigmoid(Rule):
             sigmoid, complement = found
             fix = self._fix(module, log, sigmoid, complement)
             what = "log(1 - sigmoid(x))" if complement else "log(sigmoid(x))"
-            name = fix.edits[0].text.partition("(")[0] if fix else "logsigmoid"
-            hint = f"{name}(-x)" if complement else f"{name}(x)"
+            replacement = fix.edits[0].text if fix else ""
+            hint = replacement if replacement and "\n" not in replacement else (
+                "logsigmoid(-x)" if complement else "logsigmoid(x)")
             yield self.finding(module, log.node, f"{what} underflows to -inf for saturated x; use {hint}", fix)
 
     @staticmethod
