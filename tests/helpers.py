@@ -38,6 +38,15 @@ def expected(text: str) -> Counter:
     return found
 
 
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Write ``{relative path: text}`` under ``root`` (folders made as needed) and return ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 def check(text: str, path: str = "fixture.py", settings: Settings | None = None):
     return check_source(text, path, settings or Settings())
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, UnsafeEps, run
+from helpers import ROOT, UnsafeEps, run, write
 
 ONLY = ("--select", "LOSS102,LOSS103")  # the tests' samples are about these two; other rules may come and go
 SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
@@ -23,14 +22,6 @@ def loss(x, g):
 """
 LOG_SIGMOID = "log(sigmoid(x)) underflows to -inf for saturated x; use torch.nn.functional.logsigmoid(x)"
 LOG_SOFTMAX = "log of softmax underflows to -inf; use torch.log_softmax"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 # check: output

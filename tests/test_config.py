@@ -7,11 +7,10 @@ argument, relative to every file in it. ``--config FILE`` applies one file to ev
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from helpers import run
+from helpers import run, write
 from lossling import config
 from lossling.config import ConfigError, Settings, from_table
 from lossling.engine import check_source
@@ -24,14 +23,6 @@ MIXED = """import torch
 def loss(x):
     return torch.log(torch.sigmoid(x)) + torch.log(torch.softmax(x, dim=1))
 """
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def reported(out: str) -> list[tuple[str, str]]:
