@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
@@ -22,6 +23,7 @@ DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "env", "build", "dist
                    ".eggs", "node_modules", "site-packages", ".lossling_cache", ".ipynb_checkpoints")
 
 _LISTS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_OTHER_KEYS = ("per-file-ignores", "unsafe-fixes", "options")
 
 
 class ConfigError(Exception):
@@ -118,24 +120,59 @@ def find_config(start: str) -> Path | None:
 def _find_config(directory: str) -> Path | None:
     for folder in (Path(directory), *Path(directory).parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except OSError:
-                continue
-            if "[tool.lossling" in text:
-                return candidate
+        if candidate.is_file() and _pyproject_table(str(candidate)) is not None:
+            return candidate
     return None
+
+
+@lru_cache(maxsize=256)
+def _pyproject_table(path: str) -> dict[str, Any] | None:
+    """The ``[tool.lossling]`` table of a pyproject.toml, however TOML spells it (a header, dotted keys, an inline
+    table), or None when it has none. A file that is not TOML is an error only when it mentions lossling: a broken
+    pyproject.toml of some other tool above the checked files must not stop lossling, and cannot be its config."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    try:
+        document = _parse_toml(data, path)
+    except ConfigError:
+        if b"lossling" in data:
+            raise
+        return None
+    tool = document.get("tool")
+    if not isinstance(tool, dict) or "lossling" not in tool:
+        return None
+    if not isinstance(tool["lossling"], dict):
+        raise ConfigError(f"{path}: [tool.lossling] must be a table")
+    return tool["lossling"]
+
+
+def _parse_toml(data: bytes, path: str) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(f"{path}: cannot read configuration: byte 0x{data[error.start]:02x} on line {line} is "
+                          "not UTF-8 (TOML files must be UTF-8)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: cannot read configuration: {error}") from None
 
 
 def forget() -> None:
     """Drop the cached lookups and loads: a new run in the same process must see edited configuration files."""
     _find_config.cache_clear()
+    _pyproject_table.cache_clear()
     _load.cache_clear()
 
 
 def load(path: str | Path | None) -> Settings:
-    """Settings from a pyproject.toml (or defaults when ``path`` is None)."""
+    """Settings from a configuration file (or defaults when ``path`` is None). A file named pyproject.toml holds
+    them in its ``[tool.lossling]`` table; any other (``lossling.toml``, as ``--config`` may name) at its top
+    level, as ruff reads ``ruff.toml``."""
     if path is None:
         return Settings()
     return _load(str(Path(path).resolve()))
@@ -143,18 +180,25 @@ def load(path: str | Path | None) -> Settings:
 
 @lru_cache(maxsize=64)
 def _load(path: str) -> Settings:
+    if Path(path).name == "pyproject.toml":
+        table = _pyproject_table(path) or {}  # none: the defaults, as ruff reads one without [tool.ruff]
+        return from_table(table, root=str(Path(path).parent), source=path)
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read configuration: {error}") from error
-    table = data.get("tool", {}).get("lossling", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.lossling] must be a table")
-    return from_table(table, root=str(Path(path).parent), source=path)
+            data = handle.read()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read configuration: {error.strerror or error}") from None
+    table = _parse_toml(data, path)
+    if "tool" in table and isinstance(table["tool"], dict) and "lossling" in table["tool"]:
+        raise ConfigError(f"{path}: settings go at the top level of a file not named pyproject.toml, "
+                          "not under [tool.lossling]")
+    return from_table(table, root=str(Path(path).parent), source=path, section="")
 
 
-def from_table(table: dict[str, Any], root: str = ".", source: str | None = None) -> Settings:
+def from_table(table: dict[str, Any], root: str = ".", source: str | None = None,
+               section: str = "tool.lossling") -> Settings:
+    """Settings from a configuration table; ``section`` names it in messages (empty: the file's top level)."""
+    dotted = section + "." if section else ""
     where = source or "configuration"
     values: dict[str, Any] = {"root": root, "source": source}
     for raw_key, value in table.items():
@@ -177,13 +221,19 @@ def from_table(table: dict[str, Any], root: str = ".", source: str | None = None
                 raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
             values["unsafe_fixes"] = value
         elif key == "options":
-            values["options"] = _options(value, where)
+            values["options"] = _options(value, where, dotted + "options")
         else:
-            raise ConfigError(f"{where}: unknown key '{raw_key}' in [tool.lossling]")
+            raise ConfigError(f"{where}: unknown key '{raw_key}'{f' in [{section}]' if section else ''}"
+                              f"{_did_you_mean(key, (*_LISTS, *_OTHER_KEYS))}")
     return Settings(**values)
 
 
-def _options(value: Any, where: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _options(value: Any, where: str, section: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: 'options' must be a table of rule codes")
     rules = {rule.code: rule for rule in all_rules()}
@@ -193,9 +243,9 @@ def _options(value: Any, where: str) -> tuple[tuple[str, tuple[tuple[str, Any], 
         code = names.get(key, key)
         rule = rules.get(code)
         if rule is None:
-            raise ConfigError(f"{where}: unknown rule '{key}' in [tool.lossling.options]")
+            raise ConfigError(f"{where}: unknown rule '{key}' in [{section}]")
         if not isinstance(settings, dict):
-            raise ConfigError(f"{where}: [tool.lossling.options.{key}] must be a table")
+            raise ConfigError(f"{where}: [{section}.{key}] must be a table")
         for name, setting in settings.items():
             if name not in rule.options:
                 known = ", ".join(sorted(rule.options)) or "none"

@@ -57,7 +57,7 @@ def test_nearest_config_above_each_file(tmp_path):
 def test_config_option_applies_one_file_to_every_path(tmp_path):
     write(tmp_path, {"pyproject.toml": toml(ignore='["LOSS103"]'), "a.py": MIXED, "sub/b.py": MIXED,
                      "sub/pyproject.toml": toml(ignore='["LOSS102"]'),
-                     "conf/lossling.toml": toml(select='["LOSS103"]')})
+                     "conf/lossling.toml": 'select = ["LOSS103"]\n'})
     out = run("check", "--config", "conf/lossling.toml", "a.py", "sub", cwd=tmp_path).out
     assert reported(out) == [("a.py", "LOSS103"), ("sub/b.py", "LOSS103")]
     missing = run("check", "--config", "nope.toml", "a.py", cwd=tmp_path)
@@ -68,6 +68,69 @@ def test_without_any_config_every_rule_runs(tmp_path):
     write(tmp_path, {"a.py": MIXED})
     assert Settings().rules() and len(Settings().rules()) == len(all_rules())
     assert [code for _, code in reported(run("check", *ONLY, cwd=tmp_path).out)] == ["LOSS103", "LOSS102"]
+
+
+@pytest.mark.parametrize("text", [
+    "[tool.lossling]\nignore = ['LOSS103']\n",
+    "[tool]\nlossling.ignore = ['LOSS103']\n",  # dotted keys
+    "tool.lossling.ignore = ['LOSS103']\n",
+    "tool = {lossling = {ignore = ['LOSS103']}}\n",  # inline tables
+    "[tool]\nlossling = {ignore = ['LOSS103']}\n",
+    "[tool.'lossling']\nignore = ['LOSS103']\n",  # a quoted key
+])
+def test_every_toml_spelling_of_the_table_is_read(tmp_path, text):
+    write(tmp_path, {"pyproject.toml": text + "[project]\nname = 'x'\n", "a.py": MIXED})
+    assert reported(run("check", cwd=tmp_path).out) == [("./a.py", "LOSS102")]
+    bogus = run("check", cwd=write(tmp_path, {"pyproject.toml": text.replace("ignore", "ignroe")}))
+    assert bogus.code == 2
+    assert "unknown key 'ignroe' in [tool.lossling] (did you mean 'ignore'?)" in bogus.err
+
+
+def test_config_file_not_named_pyproject_holds_top_level_keys(tmp_path):
+    write(tmp_path, {"lossling.toml": "ignore = ['LOSS103']\n", "a.py": MIXED})
+    assert reported(run("check", "--config", "lossling.toml", cwd=tmp_path).out) == [("./a.py", "LOSS102")]
+    write(tmp_path, {"lossling.toml": "ignore = ['LOSS103']\nbogus = 1\n"})
+    bogus = run("check", "--config", "lossling.toml", cwd=tmp_path)
+    assert (bogus.code, bogus.out) == (2, "")
+    assert bogus.err == f"lossling: {tmp_path / 'lossling.toml'}: unknown key 'bogus'\n"
+    write(tmp_path, {"lossling.toml": "[tool.lossling]\nignore = ['LOSS103']\n"})
+    nested = run("check", "--config", "lossling.toml", cwd=tmp_path)
+    assert nested.code == 2 and "settings go at the top level" in nested.err
+    write(tmp_path, {"lossling.toml": "[options.LOSS999]\n"})
+    assert "unknown rule 'LOSS999' in [options]" in run("check", "--config", "lossling.toml", cwd=tmp_path).err
+
+
+def test_config_option_naming_a_pyproject_without_the_table_gives_the_defaults(tmp_path):
+    write(tmp_path, {"conf/pyproject.toml": "[project]\nname = 'x'\n", "a.py": MIXED,
+                     "pyproject.toml": toml(select='["LOSS103"]')})
+    out = run("check", "--config", "conf/pyproject.toml", *ONLY, cwd=tmp_path).out
+    assert [code for _, code in reported(out)] == ["LOSS103", "LOSS102"]
+
+
+LATIN1 = "[project]\nname = 'caf\xe9'\n".encode("latin-1")
+
+
+def test_a_pyproject_that_is_not_utf8_and_not_ours_is_passed_over(tmp_path):
+    """A broken pyproject.toml of another tool, anywhere above the checked file, is no configuration of ours."""
+    write(tmp_path, {"sub/a.py": MIXED, "pyproject.toml": toml(select='["LOSS103"]')})
+    (tmp_path / "sub" / "pyproject.toml").write_bytes(LATIN1)
+    (tmp_path / "sub" / "deeper").mkdir()
+    (tmp_path / "sub" / "deeper" / "pyproject.toml").write_bytes(b"not [ toml\n")
+    (tmp_path / "sub" / "deeper" / "b.py").write_text(MIXED)
+    result = run("check", "sub", cwd=tmp_path)
+    assert (result.code, result.err) == (1, "")
+    assert reported(result.out) == [("sub/a.py", "LOSS103"), ("sub/deeper/b.py", "LOSS103")]
+
+
+def test_a_pyproject_that_is_not_utf8_and_mentions_lossling_is_a_clear_error(tmp_path):
+    write(tmp_path, {"sub/a.py": MIXED})
+    (tmp_path / "pyproject.toml").write_bytes(LATIN1 + b"[tool.lossling]\nignore = ['LOSS103']\n")
+    for command in ("check", "fix"):
+        result = run(command, "sub", cwd=tmp_path)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == (f"lossling: {tmp_path / 'pyproject.toml'}: cannot read configuration: byte 0xe9 on "
+                              "line 2 is not UTF-8 (TOML files must be UTF-8)\n")
+    assert (tmp_path / "sub" / "a.py").read_text() == MIXED
 
 
 # every key

@@ -211,6 +211,21 @@ def test_bad_tool_lossling_stops_flake8_with_the_message(tmp_path, table, messag
     assert lossling(root, "a.py").returncode == 2
 
 
+def test_pyproject_that_is_not_utf8_above_the_file(tmp_path):
+    """Another tool's broken pyproject.toml is passed over; one that mentions lossling stops flake8 with why."""
+    root = project(tmp_path, {"sub/a.py": BOTH})
+    (root / "pyproject.toml").write_bytes("[project]\nname = 'caf\xe9'\n".encode("latin-1"))
+    run = flake8(root, "--select", "LOSS", "sub/a.py")
+    assert (run.returncode, run.stderr) == (1, "")
+    assert reported(run.stdout) == [("sub/a.py", 5, 12, "LOSS102"), ("sub/a.py", 9, 12, "LOSS103")]
+    (root / "pyproject.toml").write_bytes("[tool.lossling]\n# caf\xe9\n".encode("latin-1"))
+    run = flake8(root, "--select", "LOSS", "sub/a.py")
+    assert run.returncode == 1 and "Traceback" not in run.stdout + run.stderr
+    assert (f"lossling: bad configuration: {root / 'pyproject.toml'}: cannot read configuration: byte 0xe9 on "
+            "line 2 is not UTF-8") in run.stdout
+    assert not reported(run.stdout)
+
+
 def test_file_it_cannot_walk_is_one_finding_on_that_file(monkeypatch):
     """As flake8 reports E902/E999 per file, a file the rules cannot walk is LOSS000 on line 1, the run goes on.
     (flake8 itself fails on nesting deep enough to stop the rules, so the failure is simulated here.)"""
