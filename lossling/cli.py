@@ -21,6 +21,7 @@ from .rule import all_rules, rule_by_code
 from .runner import FixOutcome, check_files, default_jobs, fix_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a program stopped by Ctrl-C
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -76,14 +77,21 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("lossling: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _settings_finder(args: argparse.Namespace) -> Callable[[str], Settings]:
     """Settings for a file or folder: its nearest ``[tool.lossling]`` (as in ruff, and as the flake8 plugin reads
     it), or ``--config FILE`` for every path; command-line flags override either."""
     for flag in ("select", "ignore", "extend_select"):
-        if getattr(args, flag):
-            check_codes(getattr(args, flag), "--" + flag.replace("_", "-"))
+        codes = getattr(args, flag)
+        if codes is not None:
+            name = "--" + flag.replace("_", "-")
+            if not codes:  # `--select ""`: an empty list would silently run no rule
+                raise ConfigError(f"{name}: no rule code given")
+            check_codes(codes, name)
     flags = {name: None if getattr(args, name) is None else tuple(getattr(args, name))
              for name in ("select", "ignore", "extend_select", "exclude", "extend_exclude")}
     flags["unsafe_fixes"] = getattr(args, "unsafe_fixes", None)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
@@ -24,8 +25,20 @@ def parallel_map(function: Callable[..., T], items: list[tuple], jobs: int) -> l
         return [_star((function, item)) for item in items]
     all_rules()  # import the rules once, before the workers fork, rather than once in each
     chunk = max(1, min(64, len(items) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_star, [(function, item) for item in items], chunksize=chunk))
+    # leaving the block terminates the workers: at once on Ctrl-C, rather than after the queued files
+    with multiprocessing.Pool(jobs, initializer=_worker_signals) as pool:
+        return pool.map(_star, [(function, item) for item in items], chunksize=chunk)
+
+
+def _worker_signals() -> None:
+    """In a worker: Ctrl-C reaches the whole process group, and only the parent answers it (once); the parent's
+    terminate() then unwinds the worker like an exception, so a fix being written removes its temporary file."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _star(pair: tuple) -> object:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 
 # flake8's own pattern, so that a comment means the same to both: "# noqa", "# noqa: A1,B2", "# NOQA:A1 B2".
 # Codes that are not LOSS codes are kept, so that "# noqa: E501" on a line does not silence lossling.
@@ -12,7 +14,19 @@ SKIP_FILE = re.compile(r"^\s*#\s*lossling:\s*skip-file\b", re.MULTILINE)
 
 
 def skips_file(source: str) -> bool:
-    return SKIP_FILE.search(source) is not None
+    """Whether a comment on a line of its own says ``# lossling: skip-file``. The text search is only a
+    prefilter: the line must be a real comment token, not a line inside a docstring or another string."""
+    candidates = {source.count("\n", 0, match.end()) + 1 for match in SKIP_FILE.finditer(source)}
+    if not candidates:
+        return False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            line, col = token.start
+            if token.type == tokenize.COMMENT and line in candidates and not token.line[:col].strip():
+                return True
+    except (tokenize.TokenError, SyntaxError):  # a file that tokenize cannot finish is not checked anyway
+        pass
+    return False
 
 
 def noqa_codes(line: str) -> frozenset[str] | None:

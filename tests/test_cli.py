@@ -144,6 +144,17 @@ def test_unknown_code_is_a_usage_error(tmp_path, flag, code):
     assert result.err.strip() == f"lossling: {flag}: unknown rule code '{code}'"
 
 
+@pytest.mark.parametrize("flag", ["--select", "--ignore", "--extend-select"])
+@pytest.mark.parametrize("value", ["", ",", " , "])
+def test_empty_code_list_is_a_usage_error(tmp_path, flag, value):
+    write(tmp_path, {"m.py": SOFTMAX})
+    for command in ("check", "fix"):
+        result = run(command, flag, value, "m.py", cwd=tmp_path)
+        assert (result.code, result.out) == (2, "")
+        assert result.err == f"lossling: {flag}: no rule code given\n"
+    assert (tmp_path / "m.py").read_text() == SOFTMAX
+
+
 def test_bad_usage_exits_2():
     assert run("check", "--format", "xml").code == 2
     assert run("frobnicate").code == 2
@@ -319,3 +330,29 @@ def test_entry_points():
     for command in ([sys.executable, "-m", "lossling", "--version"], ["lossling", "--version"]):
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and done.stdout.startswith("lossling ")
+
+
+# Ctrl-C
+
+INTERRUPT = """
+import os, signal, sys, time
+import lossling.runner as runner
+from lossling.cli import main
+
+def interrupted(*args):
+    os.killpg(os.getpgid(0), signal.SIGINT)  # as a terminal's Ctrl-C: to every process of the group
+    time.sleep(600)  # the parent must not wait for this
+
+runner.check_file = runner.fix_file = interrupted
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_exits_130_with_one_line(tmp_path, command, jobs):
+    write(tmp_path, {f"m{i}.py": SOFTMAX for i in range(4)})
+    done = subprocess.run([sys.executable, "-c", INTERRUPT, command, "--no-cache", "-j", jobs, "."], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "lossling: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m0.py", "m1.py", "m2.py", "m3.py"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from helpers import run
 from lossling.config import Settings
 from lossling.engine import check_source
 from lossling.fixer import fix_source
+from lossling.flake8_plugin import Plugin
 from lossling.suppression import noqa_codes, suppressed
 
 SETTINGS = Settings(select=("LOSS102", "LOSS103"))
@@ -117,6 +120,26 @@ def test_skip_file(tmp_path, comment):
 def test_skip_file_must_be_a_comment_of_its_own():
     text = HEADER + f"    return {SOFTMAX}  # lossling: skip-file\n"
     assert [f.code for f in check_source(text, "m.py", SETTINGS)] == ["LOSS102"]
+
+
+@pytest.mark.parametrize("text", [
+    '"""Module.\n\n# lossling: skip-file\n"""\n',  # in a docstring
+    'NOTE = """\n  # lossling: skip-file\n"""\n',  # in another string
+    "x = 1 + \\\n    2\nNOTE = f'''\n# lossling: skip-file\n'''\n",
+])
+def test_skip_file_inside_a_string_is_not_a_comment(tmp_path, text):
+    text += HEADER + f"    return {SOFTMAX}\n"
+    assert [f.code for f in check_source(text, "m.py", SETTINGS)] == ["LOSS102"]
+    (tmp_path / "m.py").write_text(text)
+    assert run("check", "--select", "LOSS102", "m.py", cwd=tmp_path).code == 1
+    assert "torch.log_softmax" in run("fix", "--select", "LOSS102", "-", stdin=text.encode()).out
+    plugin = Plugin(ast.parse(text), text.splitlines(keepends=True), "m.py")
+    assert [message.split()[0] for _, _, message, _ in plugin.run()] == ["LOSS102"]
+
+
+def test_skip_file_after_blank_lines_and_a_string_that_mentions_it():
+    text = 'x = "# lossling: skip-file"\n\n\n# lossling: skip-file\n' + HEADER + f"    return {SOFTMAX}\n"
+    assert check_source(text, "m.py", SETTINGS) == []
 
 
 def test_check_and_fix_agree_through_the_cli(tmp_path):
