@@ -1,4 +1,4 @@
-"""The ``lossling`` command: check, fix, rules, explain."""
+"""The ``lossling`` command: check, fix, rules, explain, server."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="print a rule's page")
     explain.add_argument("code")
+
+    commands.add_parser("server", help="run the language server (LSP over standard input and output)")
     return parser
 
 
@@ -71,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             return _rules(args.format)
         if args.command == "explain":
             return _explain(args.code)
+        if args.command == "server":
+            from .server import main as serve  # pygls: imported only by the server
+
+            return serve()
         return _run(args)
     except ConfigError as error:
         print(f"lossling: {error}", file=sys.stderr)

@@ -45,3 +45,13 @@ def suppressed(code: str, codes: frozenset[str] | None) -> bool:
     if codes is None:
         return False
     return not codes or any(code.startswith(c) for c in codes)
+
+
+def with_code(line: str, code: str) -> str | None:
+    """``line`` with ``code`` added to the codes of its ``# noqa: ...``; None when it has no noqa naming codes
+    (a bare ``# noqa`` already silences everything)."""
+    match = _NOQA.search(line) if "noqa" in line.lower() else None
+    if match is None or not match.group("codes"):
+        return None
+    end = match.start("codes") + len(match.group("codes").rstrip(", \t\r\n"))
+    return f"{line[:end]}, {code}{line[end:]}"

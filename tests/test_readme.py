@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -95,3 +96,18 @@ def test_pre_commit_snippet_names_real_hooks():
 def test_every_output_format_is_described():
     for fmt in FORMATS:
         assert f"`{fmt}`" in README
+
+
+def test_editor_snippets_start_the_server_with_valid_options():
+    from lossling.server.settings import options
+
+    section = README.split("### Editors: `lossling server`", 1)[1].split("\n## ", 1)[0]
+    snippets = re.findall(r"^```(?:json|lua|toml|elisp)\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    assert len(snippets) == 6  # VS Code, Neovim (two ways), Helix, Zed, Emacs
+    for snippet in snippets:
+        assert '"lossling"' in snippet and '"server"' in snippet, snippet  # the command: lossling server
+    documented = json.loads(re.search(r"`(\{\"select\".*?\})`", section).group(1))
+    helix = tomllib.loads(next(s for s in snippets if "[language-server.lossling]" in s))
+    for raw in (documented, helix["language-server"]["lossling"]["config"]):
+        chosen, problems = options(raw)
+        assert problems == [] and chosen.fix_all is True
