@@ -321,6 +321,17 @@ async def test_configuration_reloads_when_pyproject_changes(tmp_path):
         assert codes(client.published[-1].diagnostics) == ["LOSS110", "LOSS101"]
 
 
+async def test_files_excluded_under_a_workspace_folder_are_not_checked(tmp_path):
+    write(tmp_path, {"build/generated.py": SOURCE, "src/losses.py": SOURCE})
+    printed = run("check", str(tmp_path)).out
+    assert "losses.py" in printed and "generated.py" not in printed  # `build` is excluded by default
+    async with session(tmp_path) as client:
+        generated = open_file(client, tmp_path / "build" / "generated.py")
+        losses = open_file(client, tmp_path / "src" / "losses.py")
+        assert codes(await diagnostics(client, losses, 1)) == ["LOSS110", "LOSS101"]
+        assert await diagnostics(client, generated, 1) == []
+
+
 async def test_initialization_options_and_configuration_changes(tmp_path):
     path = write(tmp_path, {"losses.py": SOURCE}) / "losses.py"
     async with session(tmp_path, options={"ignore": ["LOSS110"], "select": ["LOSS9"]}) as client:
