@@ -330,6 +330,12 @@ async def test_files_excluded_under_a_workspace_folder_are_not_checked(tmp_path)
         losses = open_file(client, tmp_path / "src" / "losses.py")
         assert codes(await diagnostics(client, losses, 1)) == ["LOSS110", "LOSS101"]
         assert await diagnostics(client, generated, 1) == []
+        before = len(client.published)  # build/ opened as a folder of its own: its files are checked there
+        build = tmp_path / "build"
+        client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+            types.WorkspaceFoldersChangeEvent(added=[types.WorkspaceFolder(build.as_uri(), "build")], removed=[])))
+        await until(client, lambda: [p for p in client.published[before:] if p.uri == generated and p.diagnostics],
+                    "diagnostics for the file in the new folder")
 
 
 async def test_initialization_options_and_configuration_changes(tmp_path):
