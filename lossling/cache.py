@@ -121,3 +121,23 @@ def _finding(data: dict, path: str) -> Finding:
         fix = Fix(tuple(Edit(Span(*span), text) for span, text in fix["edits"]), Safety(fix["safety"]),
                   tuple(Import(*i) for i in fix["imports"]))
     return Finding(data["code"], data["message"], Span(*data["span"]), fix, path, data["cell"])
+
+
+def is_cache(folder: str) -> bool:
+    """Whether ``folder`` is a lossling cache and nothing else: the ``.gitignore`` it writes, and two-hex-digit
+    folders of entries. ``lossling clean`` removes only such a folder, so a mistyped --cache-dir loses nothing."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name == ".gitignore" and entry.is_file(follow_symlinks=False):
+                    continue
+                if not (len(entry.name) == 2 and all(c in "0123456789abcdef" for c in entry.name)
+                        and entry.is_dir(follow_symlinks=False)):
+                    return False
+                with os.scandir(entry.path) as inner:
+                    if any(not (e.name.endswith((".json", ".tmp")) and e.is_file(follow_symlinks=False))
+                           for e in inner):
+                        return False
+    except OSError:
+        return False
+    return True

@@ -41,6 +41,7 @@ class Settings:
     unsafe_fixes: bool = False
     options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     root: str = field(default=".", compare=False)
+    per_file_root: str | None = None  # where per-file-ignores globs start, if not at root (the command line's)
     source: str | None = field(default=None, compare=False)  # the file the settings came from
 
     def enabled(self, code: str) -> bool:
@@ -51,7 +52,7 @@ class Settings:
 
     def ignored_in(self, path: str) -> tuple[str, ...]:
         """Codes (prefixes) that per-file-ignores turns off for ``path``."""
-        relative = _relative(path, self.root)
+        relative = _relative(path, self.per_file_root or self.root)
         codes: list[str] = []
         for pattern, ignored in self.per_file_ignores:
             if _matches(relative, pattern):
@@ -77,7 +78,8 @@ class Settings:
 
     def fingerprint(self) -> str:
         """What the cache key needs: every setting that can change a file's findings."""
-        return repr((sorted(r.code for r in self.rules()), self.per_file_ignores, self.options, self.root))
+        return repr((sorted(r.code for r in self.rules()), self.per_file_ignores, self.options, self.root,
+                     self.per_file_root))
 
 
 def _relative(path: str, root: str) -> str:
@@ -291,7 +293,44 @@ def override(settings: Settings, **changes: Any) -> Settings:
                        ignore=(), extend_select=())
     if "extend_exclude" in changes:
         changes["extend_exclude"] = settings.extend_exclude + changes["extend_exclude"]
+    if "per_file_ignores" in changes:  # the command line's globs start from the current folder
+        changes["per_file_root"] = os.getcwd()
     return replace(settings, **changes)
+
+
+def per_file_ignore(value: str) -> tuple[str, tuple[str, ...]]:
+    """``GLOB:CODES`` of ``--per-file-ignores`` (``tests/*:LOSS1,LOSS3``), checked."""
+    glob, colon, codes = value.rpartition(":")
+    listed = tuple(code.strip() for code in codes.split(",") if code.strip())
+    if not colon or not glob or not listed:
+        raise ConfigError(f"--per-file-ignores: '{value}' is not GLOB:CODES (e.g. 'tests/*:LOSS1,LOSS3')")
+    check_codes(listed, f"--per-file-ignores '{glob}'")
+    return glob, listed
+
+
+def describe(settings: Settings, path: str) -> str:
+    """The settings that apply to ``path``, as the top level of a lossling.toml would spell them (so the text can
+    be read back with ``--config``): the rules that run, excludes, per-file-ignores, unsafe-fixes and every rule
+    option with its value."""
+    from .docs import toml_value
+
+    def line(key: str, value: Any) -> str:
+        return f"{key} = {toml_value(list(value) if isinstance(value, tuple) else value)}"
+
+    base = settings.per_file_root or settings.root
+    lines = [f"# settings for {path}, from {settings.source or 'the defaults (no [tool.lossling] found)'}",
+             f"# the folder globs with a slash start from: {os.path.abspath(settings.root)}",
+             line("select", [rule.code for rule in settings.rules()]),
+             line("exclude", settings.exclude), line("extend-exclude", settings.extend_exclude),
+             line("unsafe-fixes", settings.unsafe_fixes),
+             "", f"[per-file-ignores]  # globs from {os.path.abspath(base)}"]
+    lines += [f"{toml_value(glob)} = {toml_value(list(codes))}" for glob, codes in settings.per_file_ignores]
+    chosen = dict(settings.options)
+    for rule in all_rules():
+        if rule.options:
+            values = {**rule.options, **dict(chosen.get(rule.code, ()))}
+            lines += ["", f"[options.{rule.code}]  # {rule.name}"] + [line(k, v) for k, v in values.items()]
+    return "\n".join(lines)
 
 
 def _known_codes() -> list[str]:

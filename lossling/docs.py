@@ -17,11 +17,11 @@ from .rule import all_rules
 BEGIN, END = "<!-- rules-table -->", "<!-- /rules-table -->"
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, str):
         return json.dumps(value)
     return repr(value)
@@ -41,7 +41,7 @@ def rules_table() -> str:
     for rule in rules:
         row = f"| [{rule.code}](rules/{rule.code}.md) | {rule.name} | {rule.fix_safety.value} | {_cell(rule.summary)} |"
         if with_options:
-            row += " " + ", ".join(f"`{name} = {_toml(value)}`" for name, value in rule.options.items()) + " |"
+            row += " " + ", ".join(f"`{name} = {toml_value(value)}`" for name, value in rule.options.items()) + " |"
         rows.append(row)
     return "\n".join(rows)
 

@@ -131,6 +131,45 @@ def fix_notebook(path: str, settings: Settings, write: bool) -> FixOutcome:
         return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
 
 
+def add_noqa_notebook(path: str, settings: Settings) -> FixOutcome:
+    """``--add-noqa`` for a notebook: the comments go into the code cells' sources, and only those sources are
+    rewritten, as fixes are. ``fixed`` are the findings silenced, ``remaining`` those a comment could not."""
+    from .add_noqa import noqa_lines
+
+    try:
+        notebook = _read(path)
+        if notebook.skip:
+            return FixOutcome(path, notebook.text, notebook.text)
+        findings, virtual = _check(notebook.cells, path, settings)
+        in_cells = [virtual.to_cell(f) for f in findings]
+        cells = list(notebook.cells)
+        for position, cell in enumerate(cells):
+            mine = [f for f in in_cells if f.cell == cell.number]
+            if mine:  # IPython lines are masked alike in both texts, and never get a comment
+                changes = noqa_lines(cell.masked, mine)
+                cells[position] = replace(cell, text=_with_lines(cell.text, changes),
+                                          masked=_with_lines(cell.masked, changes))
+        after = _render(notebook, cells)
+        remaining = in_cells
+        if after != notebook.text:
+            left, virtual = _check(cells, path, settings)
+            remaining = [virtual.to_cell(f) for f in left]
+            write_atomic(path, (("\ufeff" if notebook.bom else "") + after).encode("utf-8"))
+        return FixOutcome(path, notebook.text, after, [f for f in in_cells if f not in remaining], remaining)
+    except SourceError as error:
+        return FixOutcome(path, error=error)
+    except OSError as error:
+        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
+
+
+def _with_lines(text: str, changes: dict[int, str]) -> str:
+    lines = _LINES.findall(text)
+    for number, body in changes.items():
+        line = lines[number - 1]
+        lines[number - 1] = body + line[len(line.rstrip("\r\n")):]
+    return "".join(lines)
+
+
 # Reading ---------------------------------------------------------------------------------------------------------
 
 def _read(path: str) -> _Notebook:

@@ -28,6 +28,9 @@ class Rule:
     supersedes: ClassVar[tuple[str, ...]] = ()
     # Options a user may set under [tool.lossling.options.CODE], with their defaults (the type is checked).
     options: ClassVar[dict[str, Any]] = {}
+    # How serious a finding is: "error", "warning" or "info". The formats that carry a level read it (SARIF
+    # level, GitLab severity, GitHub command, JUnit property, JSON field).
+    severity: ClassVar[str] = "warning"
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.settings = {**self.options, **(options or {})}

@@ -7,7 +7,8 @@ import multiprocessing
 import os
 import signal
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
 from . import cache
 from .semantic.project_only import take_consulted
@@ -25,15 +26,41 @@ def parallel_map(function: Callable[..., T], items: list[tuple], jobs: int) -> l
         return [_star((function, item)) for item in items]
     all_rules()  # import the rules once, before the workers fork, rather than once in each
     chunk = max(1, min(64, len(items) // (jobs * 4)))
-    # leaving the block terminates the workers: at once on Ctrl-C, rather than after the queued files
-    with multiprocessing.Pool(jobs, initializer=_worker_signals) as pool:
-        return pool.map(_star, [(function, item) for item in items], chunksize=chunk)
+    pool = None
+    try:
+        with _interrupts_blocked():
+            pool = multiprocessing.Pool(jobs, initializer=_worker_signals)
+        results = pool.map_async(_star, [(function, item) for item in items], chunksize=chunk)
+        while not results.ready():
+            results.wait(0.1)  # not a wait without end: Python looks at a Ctrl-C only between two waits
+        return results.get()
+    finally:
+        if pool is not None:
+            pool.terminate()  # at once, also on Ctrl-C, rather than after the queued files
+
+
+@contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Ctrl-C reaches every process of the group, and any thread of a process. SIGINT is blocked while the pool
+    starts, so its threads and workers inherit the block: the workers then ignore it (the parent answers it, once),
+    and in the parent it can only reach the main thread, which would not notice it while waiting in a lock if it
+    reached another. A Ctrl-C while the pool starts is delivered when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _worker_signals() -> None:
-    """In a worker: Ctrl-C reaches the whole process group, and only the parent answers it (once); the parent's
-    terminate() then unwinds the worker like an exception, so a fix being written removes its temporary file."""
+    """In a worker: ignore Ctrl-C, and let the parent's terminate() unwind the worker like an exception, so a fix
+    being written removes its temporary file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     signal.signal(signal.SIGTERM, _exit_on_signal)
 
 

@@ -8,8 +8,8 @@ import tokenize
 
 # flake8's own pattern, so that a comment means the same to both: "# noqa", "# noqa: A1,B2", "# NOQA:A1 B2".
 # Codes that are not LOSS codes are kept, so that "# noqa: E501" on a line does not silence lossling.
-_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 SKIP_FILE = re.compile(r"^\s*#\s*lossling:\s*skip-file\b", re.MULTILINE)
 
 
@@ -33,11 +33,11 @@ def noqa_codes(line: str) -> frozenset[str] | None:
     """None when the line has no noqa; an empty set for a bare ``# noqa``; else the codes it names."""
     if "noqa" not in line.lower():
         return None
-    match = _NOQA.search(line)
+    match = NOQA.search(line)
     if match is None:
         return None
     codes = match.group("codes")
-    return frozenset(c.upper() for c in _CODE.findall(codes)) if codes else frozenset()
+    return frozenset(c.upper() for c in CODE.findall(codes)) if codes else frozenset()
 
 
 def suppressed(code: str, codes: frozenset[str] | None) -> bool:

@@ -3,6 +3,7 @@ not be checked, and fix leaves such a file byte for byte as it was."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from lossling import engine
 
 ONLY = ("--select", "LOSS102,LOSS103")
 SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
-FOUND = "good.py:5:12: LOSS102 log of softmax underflows to -inf; use torch.log_softmax\n"
+FOUND = "good.py:5:12: LOSS102 [*] log of softmax underflows to -inf; use torch.log_softmax\n"
+SUMMARY = "Found 1 finding; 1 fixable with `lossling fix`, 1 file could not be checked.\n"
 
 
 def project(tmp_path: Path, bad: bytes, name: str = "bad.py") -> Path:
@@ -28,7 +30,7 @@ def assert_not_checked(tmp_path: Path, bad: Path, message: str) -> None:
     check = run("check", *ONLY, bad.name, "good.py", cwd=tmp_path)
     assert check.code == 2
     assert check.out == FOUND
-    assert check.err == f"{bad.name}{message}\n"
+    assert check.err == f"{bad.name}{message}\n{SUMMARY}"
     fix = run("fix", *ONLY, bad.name, "good.py", cwd=tmp_path)
     assert fix.code == 2
     assert fix.err == f"{bad.name}{message}\n"
@@ -48,7 +50,8 @@ def test_syntax_error_json_names_path_and_line(tmp_path):
     project(tmp_path, b"x = 1\ny = )\n")
     result = run("check", *ONLY, "--format", "json", ".", cwd=tmp_path)
     assert result.code == 2
-    assert '"path": "./bad.py",\n      "line": 2,\n      "message": "syntax error: unmatched \')\'"' in result.out
+    assert json.loads(result.out)["errors"] == [
+        {"path": "./bad.py", "line": 2, "column": 5, "message": "syntax error: unmatched ')'"}]
 
 
 def test_undecodable_file_without_coding_cookie(tmp_path):
@@ -105,7 +108,7 @@ def test_explicit_entry_that_cannot_be_opened(tmp_path):
     os.symlink("nowhere.py", tmp_path / "dangling.py")
     result = run("check", *ONLY, "dangling.py", "good.py", cwd=tmp_path)
     assert result.code == 2 and result.out == FOUND
-    assert result.err == "dangling.py: error: cannot read: No such file or directory\n"
+    assert result.err == "dangling.py: error: cannot read: No such file or directory\n" + SUMMARY
     assert os.path.islink(tmp_path / "dangling.py")
 
 
@@ -116,7 +119,7 @@ def test_empty_and_comment_only_files(tmp_path, source):
     path.write_bytes(source)
     for command in ("check", "fix"):
         result = run(command, *ONLY, "m.py", cwd=tmp_path)
-        assert result.code == 0 and result.err == ""
+        assert result.code == 0 and result.err == ("All checks passed!\n" if command == "check" else "")
     assert path.read_bytes() == source
 
 
@@ -221,5 +224,5 @@ def test_names_assigned_from_themselves_are_checked(tmp_path):
         "    return torch.optim.SGD(model.parameters(), lr=lr), torch.optim.SGD(model.parameters(),\n"
         "                                                               lr=(-8) ** (1 / 3))\n"
         "\n\nbig = torch.exp(x) - 1" + "0" * 400 + "\n")
-    check = run("check", "--no-cache", "cycle.py", cwd=tmp_path)
+    check = run("check", "--quiet", "--no-cache", "cycle.py", cwd=tmp_path)
     assert check.code in (0, 1) and check.err == ""

@@ -93,7 +93,7 @@ def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder should be\n")
     result = cached_check(root, blocked)
-    assert result.code == 1 and "LOSS102" in result.out and result.err == ""
+    assert result.code == 1 and "LOSS102" in result.out and result.err == "Found 1 finding; 1 fixable with `lossling fix`.\n"
     assert result.out == run("check", str(root)).out
 
 

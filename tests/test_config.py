@@ -118,7 +118,7 @@ def test_a_pyproject_that_is_not_utf8_and_not_ours_is_passed_over(tmp_path):
     (tmp_path / "sub" / "deeper" / "pyproject.toml").write_bytes(b"not [ toml\n")
     (tmp_path / "sub" / "deeper" / "b.py").write_text(MIXED)
     result = run("check", "sub", cwd=tmp_path)
-    assert (result.code, result.err) == (1, "")
+    assert (result.code, result.err) == (1, "Found 2 findings; 2 fixable with `lossling fix`.\n")
     assert reported(result.out) == [("sub/a.py", "LOSS103"), ("sub/deeper/b.py", "LOSS103")]
 
 

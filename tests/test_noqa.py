@@ -146,7 +146,7 @@ def test_check_and_fix_agree_through_the_cli(tmp_path):
     body = f"    a = {SOFTMAX}  # noqa\n    b = {SOFTMAX}  # noqa: E501\n    return a, b\n"
     (tmp_path / "m.py").write_text(HEADER + body)
     check = run("check", "--select", "LOSS102", "m.py", cwd=tmp_path)
-    assert check.out == "m.py:6:9: LOSS102 log of softmax underflows to -inf; use torch.log_softmax\n"
+    assert check.out == "m.py:6:9: LOSS102 [*] log of softmax underflows to -inf; use torch.log_softmax\n"
     fix = run("fix", "--select", "LOSS102", "m.py", cwd=tmp_path)
     assert fix.code == 0 and fix.out == "Fixed 1 finding in 1 file (0 remaining)\n"
     assert (tmp_path / "m.py").read_text() == HEADER + body.replace(f"b = {SOFTMAX}", f"b = {FIXED}")

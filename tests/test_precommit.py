@@ -97,7 +97,7 @@ def test_try_repo_check_fails_and_fix_rewrites(tmp_path):
     sections = _sections(output)
     check, fixing = sections["lossling"], sections["lossling-fix"]
     assert "- exit code: 1" in check
-    assert "bad.py:5:12: LOSS102 log of softmax underflows to -inf; use torch.log_softmax" in check
+    assert "bad.py:5:12: LOSS102 [*] log of softmax underflows to -inf; use torch.log_softmax" in check
     assert "- files were modified by this hook" in fixing
     assert "Fixed 1 finding in 1 file (0 remaining)" in fixing
 

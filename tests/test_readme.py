@@ -13,7 +13,7 @@ from helpers import ROOT
 from lossling.config import from_table
 from lossling import docs
 from lossling.docs import BEGIN, END, rules_table, with_table
-from lossling.output import FORMATS
+from lossling.formats import FORMATS
 from lossling.finding import Safety
 from lossling.rule import Rule, all_rules
 

@@ -1,0 +1,67 @@
+"""What every output format shares: the findings of a run, how a path is shown, a finding's rule, severity and
+whether ``lossling fix`` applies its fix."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..engine import FileResult
+from ..finding import Finding, Safety
+from ..rule import rule_by_code
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass
+class Report:
+    """What a run hands to a format: every file's result, in path order."""
+
+    results: list[FileResult]
+    unsafe: frozenset[str] = frozenset()  # paths whose settings let ``lossling fix`` apply unsafe fixes
+    sources: dict[str, str] = field(default_factory=dict)  # text of paths not on disk (standard input), for `full`
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for result in self.results for finding in result.findings]
+
+    @property
+    def errors(self) -> list[FileResult]:
+        return [result for result in self.results if result.error is not None]
+
+    def fixable(self, finding: Finding) -> bool:
+        """Whether ``lossling fix`` applies the finding's fix, with the settings of its file."""
+        fix = finding.fix
+        return fix is not None and (fix.safety is Safety.SAFE or (
+            fix.safety is Safety.UNSAFE and finding.path in self.unsafe))
+
+    def unsafe_only(self, finding: Finding) -> bool:
+        """Whether the fix applies only once ``--unsafe-fixes`` is given."""
+        return finding.fix is not None and finding.fix.safety is Safety.UNSAFE and not self.fixable(finding)
+
+
+def shown(path: str) -> str:
+    """A path as text every format can carry. Python holds a file name that is not UTF-8 with lone surrogates
+    (``\\udce9``), which UTF-8 output cannot encode; its bad bytes are shown as U+FFFD, as git and ruff show them."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "replace")
+
+
+def location(path: str, line: int, col: int, cell: int | None = None) -> str:
+    """``path:line:col`` with a 1-based column (flake8's convention); notebooks name the cell."""
+    where = f"{shown(path)}:cell {cell}" if cell is not None else shown(path)
+    return f"{where}:{line}:{col + 1}"
+
+
+def rule_name(code: str) -> str | None:
+    rule = rule_by_code().get(code)
+    return rule.name if rule else None
+
+
+def severity(code: str) -> str:
+    """The rule's severity (``error``, ``warning`` or ``info``); findings of unknown codes are warnings."""
+    rule = rule_by_code().get(code)
+    return getattr(rule, "severity", "warning") if rule else "warning"

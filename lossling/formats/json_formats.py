@@ -1,0 +1,47 @@
+"""Output for tools: ``json`` (one document) and ``json-lines`` (one object per line, for streaming)."""
+
+from __future__ import annotations
+
+import json
+
+from ..engine import FileResult
+from ..finding import Finding
+from .common import Report, rule_name, severity, shown
+
+
+def finding_object(finding: Finding, report: Report) -> dict:
+    entry = {"path": shown(finding.path), "line": finding.line, "column": finding.col + 1,
+             "end_line": finding.span.end_line, "end_column": finding.span.end_col + 1,
+             "code": finding.code, "name": rule_name(finding.code), "message": finding.message,
+             "severity": severity(finding.code), "fixable": report.fixable(finding), "fix": _fix(finding)}
+    if finding.cell is not None:
+        entry["cell"] = finding.cell
+    return entry
+
+
+def error_object(result: FileResult) -> dict:
+    error = result.error
+    assert error is not None
+    column = None if error.line is None else (error.col or 0) + 1
+    return {"path": shown(result.path), "line": error.line, "column": column, "message": str(error)}
+
+
+def _fix(finding: Finding) -> dict | None:
+    if finding.fix is None:
+        return None
+    return {"safety": finding.fix.safety.value,
+            "edits": [{"line": e.span.line, "column": e.span.col + 1, "end_line": e.span.end_line,
+                       "end_column": e.span.end_col + 1, "content": e.text} for e in finding.fix.edits]}
+
+
+def json_document(report: Report) -> str:
+    return json.dumps({"findings": [finding_object(f, report) for f in report.findings],
+                       "errors": [error_object(r) for r in report.errors]}, indent=2)
+
+
+def json_lines(report: Report) -> str:
+    """One compact object per line: ``"type": "finding"`` with the fields of ``json``'s findings, or
+    ``"type": "error"`` with those of its errors."""
+    lines = [{"type": "finding", **finding_object(f, report)} for f in report.findings]
+    lines += [{"type": "error", **error_object(r)} for r in report.errors]
+    return "\n".join(json.dumps(line, separators=(",", ":")) for line in lines)

@@ -1,0 +1,69 @@
+"""SARIF 2.1.0, for GitHub code scanning and other SARIF viewers."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from pathlib import PurePath
+from typing import Any
+
+from .. import __version__
+from ..pages import page_path, pages_folder
+from ..rule import Rule, rule_by_code
+from .common import Report, severity
+
+# SARIF's result levels for lossling's severities
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def sarif(report: Report) -> str:
+    rules = rule_by_code()
+    codes = sorted(rules)
+    index = {code: i for i, code in enumerate(codes)}
+    results = []
+    for finding in report.findings:
+        region = {"startLine": finding.line, "startColumn": finding.col + 1,
+                  "endLine": finding.span.end_line, "endColumn": finding.span.end_col + 1}
+        place: dict = {"physicalLocation": {"artifactLocation": {"uri": uri(finding.path)}, "region": region}}
+        if finding.cell is not None:
+            place["properties"] = {"cell": finding.cell}
+        result: dict[str, Any] = {"ruleId": finding.code, "level": LEVELS[severity(finding.code)],
+                                  "message": {"text": finding.message}, "locations": [place]}
+        if finding.code in index:
+            result["ruleIndex"] = index[finding.code]
+        results.append(result)
+    notifications = [{"level": "error", "message": {"text": str(r.error)},
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(r.path)}}}]}
+                     for r in report.errors]
+    driver: dict = {"name": "lossling", "version": __version__, "rules": [_rule(rules[code]) for code in codes]}
+    folder = pages_folder()
+    if folder is not None:
+        driver["informationUri"] = folder.as_uri()
+    document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+                "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results,
+                          "invocations": [{"executionSuccessful": not report.errors,
+                                           "toolExecutionNotifications": notifications}]}]}
+    return json.dumps(document, indent=2)
+
+
+def _rule(rule: type[Rule]) -> dict:
+    """A rule's descriptor. Its help is the rule page itself (Markdown), so a viewer on another machine shows it
+    too; helpUri is the page's file on the machine that made the report (lossling has no public site)."""
+    entry: dict[str, Any] = {
+        "id": rule.code, "name": rule.name, "shortDescription": {"text": rule.summary},
+        "defaultConfiguration": {"level": LEVELS[getattr(rule, "severity", "warning")]},
+        "properties": {"fix": rule.fix_safety.value}}
+    page = page_path(rule.code)
+    if page is not None:
+        entry["helpUri"] = page.as_uri()
+        entry["help"] = {"text": rule.summary, "markdown": page.read_text(encoding="utf-8")}
+    return entry
+
+
+def uri(path: str) -> str:
+    """A path as a SARIF URI: relative ones stay relative (code scanning resolves them against the repository).
+    The path's bytes are percent-encoded, so a file name that is not UTF-8 keeps its exact bytes."""
+    if os.path.isabs(path):
+        return PurePath(path).as_uri()  # quotes the path's bytes (os.fsencode) itself
+    return urllib.parse.quote(os.fsencode(PurePath(os.path.normpath(path)).as_posix()))
