@@ -11,14 +11,13 @@ written, the result must still parse, and running it again adds nothing.
 from __future__ import annotations
 
 import io
-import tokenize
 from collections import defaultdict
 
 from .config import Settings
-from .engine import SourceError, check_source, internal_error, parse, read
+from .engine import SourceError, _noqa_lines, check_source, internal_error, parse, read
 from .finding import Finding
 from .runner import FixOutcome
-from .suppression import CODE, NOQA
+from .suppression import noqa_codes, with_code
 
 
 def add_noqa_file(path: str, settings: Settings) -> FixOutcome:
@@ -50,8 +49,8 @@ def add_noqa_file(path: str, settings: Settings) -> FixOutcome:
 
 
 def with_noqa(text: str, findings: list[Finding]) -> str:
-    """``text`` with the comments that silence ``findings`` (lines of ``text``). Raises SourceError when the
-    text cannot be tokenized or the result would not parse."""
+    """``text`` with the comments that silence ``findings`` (lines of ``text``). Raises SourceError if the result
+    would not parse."""
     changes = noqa_lines(text, findings)
     if not changes:
         return text
@@ -65,58 +64,21 @@ def with_noqa(text: str, findings: list[Finding]) -> str:
 
 
 def noqa_lines(text: str, findings: list[Finding]) -> dict[int, str]:
-    """Line number -> that line's new text (without its line end), for every line that gets or extends a noqa."""
-    groups, comments = _layout(text)
+    """Line number -> that line's new text (without its line end), for every line that gets or extends a noqa.
+    The lines searched for a finding's noqa are those the engine reads for it (``_noqa_lines``)."""
+    groups = _noqa_lines(text)
     lines = io.StringIO(text, newline="").readlines()
     wanted: dict[int, set[str]] = defaultdict(set)
     for finding in findings:
         first, last = groups.get(finding.line, (finding.line, finding.line))
-        existing = next((n for n in range(first, last + 1) if n in comments and NOQA.search(comments[n][1])), None)
-        wanted[existing if existing is not None else last].add(finding.code)
+        named = [n for n in range(first, last + 1) if n <= len(lines) and noqa_codes(lines[n - 1])]
+        wanted[named[0] if named else last].add(finding.code)
     changes = {}
     for number, codes in wanted.items():
         if number > len(lines):
             continue
         body = lines[number - 1].rstrip("\r\n")
-        comment = comments.get(number)
-        match = NOQA.search(comment[1]) if comment else None
-        if comment is not None and match is not None:
-            changes[number] = _merged(body, comment[0], comment[1], match, codes)
-        else:
-            changes[number] = body.rstrip() + f"  # noqa: {', '.join(sorted(codes))}"
+        for code in sorted(codes):
+            body = with_code(body, code) or f"{body.rstrip()}  # noqa: {code}"
+        changes[number] = body
     return changes
-
-
-def _merged(body: str, col: int, comment: str, match, codes: set[str]) -> str:
-    """The line with ``codes`` added to the codes of its ``# noqa: ...`` comment (which starts at ``col``)."""
-    listed = match.group("codes")
-    if listed is None:  # a bare noqa silences everything already
-        return body
-    have = CODE.findall(listed)
-    new = have + sorted(code for code in codes if not any(code.startswith(h.upper()) for h in have))
-    start = match.start("codes")
-    end = start + len(listed.rstrip(", \t"))
-    return body[:col] + comment[:start] + ", ".join(new) + comment[end:] + body[col + len(comment):]
-
-
-def _layout(text: str) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, str]]]:
-    """Where noqa is read, as in ``engine``: each physical line's group (first and last line, joined by a
-    multi-line string or a backslash continuation), and each line's comment (column, text)."""
-    groups: dict[int, tuple[int, int]] = {}
-    comments: dict[int, tuple[int, str]] = {}
-    first, last = None, 0
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text, newline="").readline):
-            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
-                continue
-            if token.type == tokenize.COMMENT:
-                comments[token.start[0]] = (token.start[1], token.string)
-            first = token.start[0] if first is None else min(first, token.start[0])
-            last = max(last, token.end[0])
-            if token.type in (tokenize.NL, tokenize.NEWLINE):
-                for line in range(first, last + 1):
-                    groups[line] = (first, last)
-                first, last = None, 0
-    except (tokenize.TokenError, SyntaxError) as error:
-        raise SourceError(f"cannot add noqa comments: {error}") from None
-    return groups, comments

@@ -50,7 +50,7 @@ def suppressed(code: str, codes: frozenset[str] | None) -> bool:
 def with_code(line: str, code: str) -> str | None:
     """``line`` with ``code`` added to the codes of its ``# noqa: ...``; None when it has no noqa naming codes
     (a bare ``# noqa`` already silences everything)."""
-    match = _NOQA.search(line) if "noqa" in line.lower() else None
+    match = NOQA.search(line) if "noqa" in line.lower() else None
     if match is None or not match.group("codes"):
         return None
     end = match.start("codes") + len(match.group("codes").rstrip(", \t\r\n"))

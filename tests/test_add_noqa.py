@@ -37,7 +37,7 @@ def added(body: str, tmp_path) -> str:
     (f"    a = {SOFTMAX} + {SIGMOID}   \n", f"    a = {SOFTMAX} + {SIGMOID}  # noqa: LOSS102, LOSS103\n"),
     # an existing noqa with other codes gets the new ones; another comment keeps its text
     (f"    a = {SOFTMAX}  # noqa: E501\n", f"    a = {SOFTMAX}  # noqa: E501, LOSS102\n"),
-    (f"    a = {SOFTMAX}  # noqa:E501,W291 trailing words\n", f"    a = {SOFTMAX}  # noqa:E501, W291, LOSS102 trailing words\n"),
+    (f"    a = {SOFTMAX}  # noqa:E501,W291 trailing words\n", f"    a = {SOFTMAX}  # noqa:E501,W291, LOSS102 trailing words\n"),
     (f"    a = {SOFTMAX}  # noqa: LOSS103\n", f"    a = {SOFTMAX}  # noqa: LOSS103, LOSS102\n"),
     (f"    a = {SOFTMAX}  # the softmax\n", f"    a = {SOFTMAX}  # the softmax  # noqa: LOSS102\n"),
     # a bracketed statement: each line is read on its own, and the finding's first line gets the comment

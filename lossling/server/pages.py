@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..cli import page_path
+from ..pages import page_path
 from ..finding import Finding
 from ..rule import rule_by_code
 
