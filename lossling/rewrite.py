@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 
 from .finding import Fix, Import
-from .semantic import apis, zeros
+from .semantic import apis
+from .semantic.divisions import Division
 from .semantic.module import Module, OpCall
 from .semantic.inference import dtype_eps
 
@@ -141,26 +142,34 @@ def rewritten(module: Module, node: ast.AST, replace: dict[ast.AST, str], append
     return text
 
 
-def guarded_division(module: Module, site: zeros.Division, kind: str) -> tuple[ast.AST, str, Import | None] | None:
-    """A division whose divisor can be 0, rewritten so it cannot give NaN: ``(node, text, import)``.
-    TensorFlow/Keras: ``divide_no_nan(n, d)``. PyTorch: a count becomes ``d.clamp_min(1)`` (``max(d, 1)`` for a
-    Python number), any other divisor ``d.clamp_min(torch.finfo(d.dtype).eps)``."""
-    framework = zeros.framework_of(module, site.divisor)
+def guarded_division(module: Module, site: Division) -> tuple[ast.AST, str, Import | None] | None:
+    """A division whose divisor can be 0, rewritten so it cannot give NaN: ``(node, text, import)``, chosen by the
+    divisor's dtype so the guard itself cannot fail. TensorFlow/Keras: ``divide_no_nan(n, d)``. PyTorch: a count
+    (an integer or bool dtype, or the count of a mask) becomes ``d.clamp_min(1)`` (``max(d, 1)`` for a Python
+    number); a float divisor ``d.clamp_min(torch.finfo(d.dtype).eps)``, the dtype's own resolution. None where
+    the dtype is not known (``finfo`` of an integer tensor raises)."""
+    facts = module.facts
+    value = facts.value(site.divisor)
     divisor = site.divisor
-    if framework in ("tf", "tf1", "keras"):
+    if value.kind in ("tf", "keras"):
+        framework = "keras" if value.kind == "keras" else ("tf1" if site.call is not None and
+                                                           site.call.framework == "tf1" else "tf")
         spelled = stable_call(module, "divide_no_nan", framework)
         if spelled is None or isinstance(site.node, ast.AugAssign):
             return None
         if site.call is not None and site.call.kind == "function" and site.call.framework == framework:
-            return site.node.func, spelled[0], spelled[1]  # keep the arguments as written
+            return site.node.func, spelled[0], spelled[1]  # type: ignore[attr-defined]  # keep the arguments
         return site.node, f"{spelled[0]}({module.text(site.numerator)}, {module.text(divisor)})", spelled[1]
-    if framework != "torch":
+    count = value.integral or value.cause == "count"
+    if value.kind == "number":
+        return (divisor, f"max({module.text(divisor)}, 1)", None) if count else None
+    if value.kind != "torch":
         return None
-    if zeros.python_number(module, divisor):
-        return (divisor, f"max({module.text(divisor)}, 1)", None) if kind == "count" else None
-    if kind == "count":
+    if count:
         return divisor, f"{atom(module, divisor)}.clamp_min(1)", None
-    tensors = [n for n in ast.walk(divisor) if isinstance(n, ast.Name) and module.is_tensor(n)]
+    if value.dtype not in ("f16", "bf16", "f32", "f64") and value.cause not in ("norm", "std"):
+        return None  # a sum or max of a tensor whose dtype lossling cannot see: finfo would raise on integers
+    tensors = [n for n in ast.walk(divisor) if isinstance(n, ast.Name) and facts.value(n).tensor]
     eps = dtype_eps(module, divisor if not tensors or divisor is tensors[0] else tensors[0], "torch")
     if eps is None:
         return None

@@ -1,36 +1,26 @@
 """LOSS101 log-unguarded: the log of a value that reaches 0 in ordinary training, with nothing keeping it away.
 
-Only the shapes where the zero is expected fire: a probability or prediction inside a cross-entropy-shaped
-expression or a loss function, ``log(1 - p)``, ``log(a / b)`` in a loss, the log of a variance or standard
-deviation, of a product (it underflows) or of a determinant (it under/overflows). Everything
-``guards.positive`` accepts (``x + eps``, clamps, ``exp``/``softplus``, positive constants, counts) is quiet, and
-so are logs that a more specific rule owns (softmax, sigmoid, exp, sums of exps).
+Only the shapes where the zero is expected fire: any log in a cross-entropy-shaped expression (negated and
+reduced or weighted), ``log(1 - p)``, ``log(a / b)`` there, the log of a value the analysis knows is a
+probability, of a variance or standard deviation, of a product (it underflows) or of a determinant (it under/
+overflows). Everything the value analysis shows is kept away from 0 (``x + eps``, clamps, ``exp``/``softplus``,
+positive constants, counts, a ``where`` branch taken only where it is positive) is quiet, and so are logs that a
+more specific rule owns (softmax, sigmoid, exp, sums of exps). Names play no part.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from typing import Iterator
 
 from ..finding import Finding, Fix
 from ..rewrite import atom, call_args, rewritten, sibling, stable_call
 from ..rule import Rule, Safety
 from ..semantic.formulas import factors, wrappers
-from ..semantic.guards import last_value, positive
 from ..semantic.inference import dtype_eps, one_minus, repeatable
 from ..semantic.module import Module, OpCall
+from ..semantic.values import Zero
 
-# Not "rate": an exponential/gamma rate or a learning rate is a positive parameter, not a probability.
-_PROBABILITY = re.compile(
-    r"^(p|pt|p_t|probs?|probas?|probabilit(y|ies)|preds?|predictions?|predicted|y_?pred|y_?hat|yhat|y_?conv|"
-    r"outputs?|conf|confidences?|y_?probs?|pred_\w+|\w+_preds?|prob_\w+|\w+_probs?|\w+_prob(abilities)?)$",
-    re.I)
-_TARGET = re.compile(r"^(y|y_|y_?true|t|targets?|labels?|gts?|ground_truth|truth|one_?hot|y_?one_?hot|"
-                     r"\w+_targets?|targets?_\w+|\w+_labels?|labels?_\w+|y_?gt)$", re.I)
-_VARIANCE = re.compile(r"^(var|variance|sigma|sigmas|std|stddev|sd|sigma_?sq|sigma2|var_\w+|\w+_var|\w+_variance|"
-                       r"\w+_sigma|sigma_\w+|\w+_std|std_\w+)$", re.I)
-_LOSS_CODE = re.compile(r"loss|criterion|objective|nll|(^|_)ce($|_)|entropy|likelihood", re.I)
 # Logs of these belong to other rules (LOSS102/103/108/109/112) or are positive by construction.
 _OWNED = ("softmax", "sigmoid", "exp", "logsumexp", "softplus", "cosh", "log_softmax")
 TF_EPSILON = "1e-7"  # keras.config.epsilon(); TensorFlow has no finfo spelling for a tensor's dtype
@@ -53,7 +43,7 @@ class LogUnguarded(Rule):
                 continue
             if log.framework in ("numpy", "scipy") and not module.is_tensor(v):
                 continue
-            if positive(module, v):
+            if module.facts.guarded(v):
                 continue
             kind = _kind(module, log, v)
             if kind is None:
@@ -64,7 +54,7 @@ class LogUnguarded(Rule):
     def _fix(self, module: Module, log: OpCall, v: ast.expr, kind: str) -> Fix | None:
         if log.kind == "function" and len(log.node.args) + len(log.node.keywords) != 1:
             return None
-        value = last_value(module, v)
+        value = module.resolve(v)
         if kind == "det":
             return self._logdet(module, log, module.op(value), value is v)
         if kind == "prod":
@@ -139,8 +129,11 @@ _MESSAGES = {
 
 
 def _kind(module: Module, log: OpCall, v: ast.expr) -> str | None:
-    """Which shape of unguarded log this is, or None when the log is not worth a finding."""
-    value = last_value(module, v)
+    """Which shape of unguarded log this is, or None when the log is not worth a finding: a determinant or
+    product; a variance or std (its op, or a value the analysis traces to one); and, in a cross-entropy-shaped
+    expression (the log negated or reduced beside another factor), ``log(1 - p)``, ``log(a / b)`` or any
+    other log; outside one, the log of a value the analysis knows is a probability."""
+    value = module.resolve(v)
     call = module.op(value)
     if call is not None:
         if call.op in _OWNED:
@@ -151,80 +144,30 @@ def _kind(module: Module, log: OpCall, v: ast.expr) -> str | None:
             return "variance"
         if call.op in ("sum", "mean") and module.op_of(call.input, "exp", "softmax"):
             return None
-    if _variance_named(module, v, value):
+    facts = module.facts
+    found = facts.value(v)
+    if found.cause == "std":
         return "variance"
+    shape = _cross_entropy_shape(module, log)
     complement = one_minus(module, value)
-    shape, target = _cross_entropy_shape(module, log)
-    in_loss = target or _in_loss_code(module, log.node)
     if complement is not None:
-        return "complement" if (shape or in_loss) and (target or _probability(module, complement)) else None
+        return "complement" if shape or facts.value(complement).probability else None
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
-        return "ratio" if in_loss and not positive(module, value.left) else None
-    if target or ((shape or in_loss) and _probability(module, v)):
+        return "ratio" if shape and not facts.guarded(value.left) else None
+    if shape or (found.probability and found.zero >= Zero.ROUNDING):
         return "probability"
     return None
 
 
-def _variance_named(module: Module, v: ast.expr, value: ast.AST | None) -> bool:
-    """A variance-named parameter or model output (``log(sigma)``, ``log(var)``), also squared (``sigma ** 2``)."""
-    base = v
-    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Pow) and module.const(value.right) == 2.0:
-        base = value.left
-    elif module.op_of(value, "square") is not None:
-        base = module.op(value).input
-    name = _name(base)
-    if name is None or not _VARIANCE.match(name):
-        return False
-    origin = last_value(module, base)
-    return origin is base and module.is_tensor(base) or (
-        isinstance(origin, ast.Call) and module.op(origin) is None and module.is_tensor(origin))
-
-
-def _cross_entropy_shape(module: Module, log: OpCall) -> tuple[bool, bool]:
-    """(the log is negated, multiplied or reduced like a cross-entropy term; a factor beside it is a target)."""
+def _cross_entropy_shape(module: Module, log: OpCall) -> bool:
+    """Whether the log is a cross-entropy term: negated and reduced or weighted (``-mean(y * log(p))``,
+    ``-log(pt).mean()``), or reduced beside another factor (``sum(t * log(p))``)."""
     product = log.node
     while isinstance(module.parent(product), (ast.BinOp, ast.UnaryOp)) and isinstance(
             module.parent(product).op, (ast.Mult, ast.USub)):
         product = module.parent(product)
     sign, parts = factors(product)
-    target = any(_target(module, p) for p in parts if p is not log.node)
-    around = wrappers(module, product)
-    negated = sign * around.sign < 0
-    return negated or bool(around.reductions) and len(parts) > 1, target
-
-
-def _target(module: Module, node: ast.expr) -> bool:
-    inner = one_minus(module, node)
-    name = _name(inner if inner is not None else node)
-    return name is not None and bool(_TARGET.match(name))
-
-
-def _probability(module: Module, node: ast.expr) -> bool:
-    name = _name(node)
-    return name is not None and bool(_PROBABILITY.match(name))
-
-
-def _name(node: ast.AST | None) -> str | None:
-    """The name a value is known by: ``p``, ``self.probs``, ``p[:, 1]``, ``out.float()``."""
-    for _ in range(4):
-        if isinstance(node, ast.Subscript):
-            node = node.value
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args and (
-                node.func.attr in ("float", "double", "detach", "clone", "squeeze", "contiguous")):
-            node = node.func.value
-        else:
-            break
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
-def _in_loss_code(module: Module, node: ast.AST) -> bool:
-    """Inside a function or class whose name says loss (``loss``, ``criterion``, ``nll``, ``entropy``...)."""
-    function = module.function(node)
-    if function is not None and _LOSS_CODE.search(function.name):
-        return True
-    cls = module.enclosing_class(node)
-    return cls is not None and bool(_LOSS_CODE.search(cls.name))
+    around = wrappers(module, product, terms=True)
+    weighted = len(parts) > 1
+    reduced = bool(around.reductions)
+    return (sign * around.sign < 0 and (reduced or weighted)) or (reduced and weighted)

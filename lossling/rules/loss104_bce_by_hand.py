@@ -13,7 +13,6 @@ from ..semantic import formulas
 from ..semantic.formulas import factors, same, terms, wrappers
 from ..semantic.inference import dtype_eps, one_minus
 from ..semantic.module import Module, OpCall
-from ..semantic.guards import last_value, positive
 
 # The elementwise with-logits (or, for probabilities, clamping) loss per framework: (op in apis.STABLE, template).
 _WITH_LOGITS = {
@@ -62,7 +61,7 @@ class BceByHand(Rule):
             if bce is None:
                 continue
             sigmoid, clamped = _sigmoid_origin(module, bce.p)
-            if sigmoid is None and (positive(module, bce.log_p.input) or positive(module, bce.log_q.input)
+            if sigmoid is None and (module.facts.guarded(bce.log_p.input) or module.facts.guarded(bce.log_q.input)
                                     or not _tensor_log(module, bce.log_p)):
                 continue
             top = wrappers(module, chain).top
@@ -135,7 +134,7 @@ def _match(module: Module, chain: ast.expr) -> Bce | None:
 
 def _sigmoid_origin(module: Module, p: ast.expr) -> tuple[OpCall | None, bool]:
     """The sigmoid ``p`` comes from (through names and clamps), and whether it was clamped on the way."""
-    node, clamped = last_value(module, p), False
+    node, clamped = module.resolve(p), False
     for _ in range(4):
         call = module.op(node)
         if call is None:
@@ -144,7 +143,7 @@ def _sigmoid_origin(module: Module, p: ast.expr) -> tuple[OpCall | None, bool]:
             return call, clamped
         if call.op not in ("clamp", "clip", "clamp_min", "clamp_max") or call.input is None:
             return None, False
-        node, clamped = last_value(module, call.input), True
+        node, clamped = module.resolve(call.input), True
     return None, False
 
 

@@ -9,7 +9,6 @@ from ..finding import Edit, Finding, Fix
 from ..rewrite import atom, hint, movable, spell_beside
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
-from ..semantic.guards import last_value
 from ..semantic.patterns import from_grid, plus_one, tensor_operand, unary
 
 
@@ -43,8 +42,8 @@ class Log1p(Rule):
             other = parent.right if parent.left is log.node else parent.left
             if module.op_of(other, "sign") is not None:
                 return True
-        total = module.op_of(last_value(module, x), "sum", "mean", follow=False)
-        return total is not None and module.op_of(last_value(module, total.input), "exp", follow=False) is not None
+        total = module.op_of(x, "sum", "mean")
+        return total is not None and module.op_of(total.input, "exp") is not None
 
     def _fix(self, module: Module, log: OpCall, total: ast.expr, x: ast.expr) -> Fix | None:
         if not unary(log) or not movable(module, total, log.node):

@@ -9,7 +9,6 @@ from ..finding import Finding, Fix
 from ..rewrite import atom, stable_call
 from ..rule import Rule, Safety
 from ..semantic.formulas import factors, same
-from ..semantic.guards import last_value, positive, selected_where_nonzero
 from ..semantic.module import Module, OpCall
 
 
@@ -25,7 +24,7 @@ class Xlogx(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         for log in module.ops("log"):
             v = log.input
-            if v is None or positive(module, v) or module.op_of(last_value(module, v), "softmax", "sigmoid"):
+            if v is None or module.facts.guarded(v) or module.op_of(v, "softmax", "sigmoid"):
                 continue
             if log.framework in ("numpy", "scipy") and not module.is_tensor(v):
                 continue
@@ -37,7 +36,7 @@ class Xlogx(Rule):
             others = [p for p in parts if p is not log.node]
             ratio = v if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Div) else None
             x = next((p for p in others if same(module, p, ratio.left if ratio else v)), None)
-            if x is None or selected_where_nonzero(module, product, x):
+            if x is None or module.facts.value(x).positive:  # where(x > 0, x * log(x), 0): the branch
                 continue
             fix = self._fix(module, log, product, sign, others, x, ratio)
             what = "y * log(y / q)" if ratio else "x * log(x)"

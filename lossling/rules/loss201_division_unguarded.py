@@ -1,51 +1,46 @@
-"""LOSS201 division-unguarded: dividing by a sum, count, max, norm or std that is exactly 0 on ordinary data."""
+"""LOSS201 division-unguarded: dividing by a sum, max, norm or std that degenerate inputs make exactly 0."""
 
 from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Fix
 from ..rewrite import guarded_division, hint
 from ..rule import Rule, Safety
-from ..semantic import zeros
+from ..semantic.divisions import divisions
 from ..semantic.module import Module
+from ..semantic.values import Zero
+from ..finding import Finding
 
-WHAT = {
-    "count": "a count that an empty mask makes 0",
-    "sum": "a sum that is 0 when every term is",
-    "max": "a max that is 0 for an all-zero input",
-    "norm": "a norm that is 0 for a zero vector",
-    "std": "a std/var that is 0 for a constant input",
+# What makes the divisor 0, said as the input where the division fails.
+WHERE = {
+    "sum": "a sum of non-negative terms, 0 when every term is 0",
+    "max": "a max of non-negative values, 0 for an all-zero input",
+    "norm": "a norm, 0 for a zero vector",
+    "std": "a std/var, 0 for a constant input",
 }
+ADVICE = {"count": "clamp the count (.clamp_min(1), max(n, 1))", None: "guard it (.clamp_min(eps), + eps)"}
 
 
 class DivisionUnguarded(Rule):
     code = "LOSS201"
     name = "division-unguarded"
-    summary = "division by a reduction, count, norm or std that can be exactly 0, with no guard"
+    summary = "division by a sum, max, norm or std that degenerate inputs make exactly 0, with no guard"
     fix_safety = Safety.UNSAFE
-    frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
+    frameworks = ("torch", "tensorflow", "keras", "jax")
     triggers = ("/", "div")
 
     def check(self, module: Module) -> Iterator[Finding]:
         if not module.frameworks:
             return
-        for site in zeros.divisions(module):
-            kind = zeros.zero_risk(module, site.divisor)
-            if kind is None or zeros.framework_of(module, site.divisor) == "numpy":
-                continue  # NumPy: data preparation, no autograd
-            if zeros.checked(module, site.node, site.divisor):
+        facts = module.facts
+        for site in divisions(module):
+            divisor = facts.value(site.divisor)
+            if divisor.zero < Zero.DEGENERATE or divisor.cause not in WHERE or not divisor.tensor:
                 continue
-            rewrite = guarded_division(module, site, kind)
+            if divisor.kind == "numpy" or facts.tested(site.divisor) or facts.repaired(site.node):
+                continue  # NumPy: data preparation, no autograd
+            rewrite = guarded_division(module, site)
             fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2]) if rewrite else None
-            yield self.finding(module, site.node, f"division by {WHAT[kind]} gives NaN/inf; {advice(fix, kind)}", fix)
-
-
-def advice(fix: Fix | None, kind: str) -> str:
-    """Name the guard: the fix's own text when it is short, else the usual guard for this kind of divisor."""
-    text = hint(fix, "")
-    if text:
-        return f"use {text}"
-    if fix is not None and "divide_no_nan" in fix.edits[0].text.partition("(")[0]:
-        return f"use {fix.edits[0].text.partition('(')[0]}"
-    return "clamp the count (.clamp_min(1), max(n, 1))" if kind == "count" else "guard it (.clamp_min(eps), + eps)"
+            advice = f"use {hint(fix, '')}" if fix and hint(fix, "") else ADVICE[None]
+            yield self.finding(module, site.node, f"division by {WHERE[divisor.cause]}: inf/NaN there; {advice}",
+                               fix)

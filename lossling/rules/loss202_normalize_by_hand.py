@@ -8,8 +8,9 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import hint, stable_call
 from ..rule import Rule, Safety
-from ..semantic import zeros
+from ..semantic.divisions import Division, divisions
 from ..semantic.module import Module, OpCall
+from ..semantic.values import Zero
 from ..semantic.patterns import keeps_dims, reduction_axis, square_base
 
 _ORDER_TWO = (None, 2.0)
@@ -27,30 +28,32 @@ class NormalizeByHand(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         if not module.frameworks:
             return
-        for site in zeros.divisions(module):
-            if isinstance(site.node, ast.AugAssign) or zeros.checked(module, site.node, site.divisor):
+        facts = module.facts
+        for site in divisions(module):
+            if isinstance(site.node, ast.AugAssign) or facts.tested(site.divisor) or facts.repaired(site.node):
                 continue
-            if zeros.framework_of(module, site.divisor) in ("numpy", "scipy"):
+            kind = facts.value(site.divisor).kind
+            if kind == "numpy":
                 continue  # no gradient, no normalize to name: a NumPy zero vector is a plain 0 / 0
             cosine = self._cosine(module, site)
             if cosine is not None:
                 fix = self._cosine_fix(module, site, *cosine)
-                default = "F.cosine_similarity" if zeros.framework_of(module, site.divisor) == "torch" else (
+                default = "F.cosine_similarity" if kind == "torch" else (
                     "a sum of l2_normalize products")
                 yield self.finding(module, site.node, "cosine similarity by hand is NaN for a zero vector; use "
                                    f"{hint(fix, default)}", fix)
                 continue
             norm = _norm_of(module, site.divisor)
-            if norm is None or not _same(module, norm[0], site.numerator):
+            if norm is None or not _same(module, norm[0], site.numerator) or norm[1].framework in ("numpy", "scipy"):
                 continue
             fix = self._normalize_fix(module, site, norm[1], norm[2])
-            default = "F.normalize(x, dim=...)" if zeros.framework_of(module, site.divisor) == "torch" else (
+            default = "F.normalize(x, dim=...)" if kind == "torch" else (
                 "l2_normalize(x, axis=...)")
             yield self.finding(module, site.node, f"x / norm(x) is NaN for a zero vector; use {hint(fix, default)}",
                                fix)
 
     # ----- x / norm(x) ------------------------------------------------------------------------------------------
-    def _normalize_fix(self, module: Module, site: zeros.Division, norm: OpCall, top: ast.expr) -> Fix | None:
+    def _normalize_fix(self, module: Module, site: Division, norm: OpCall, top: ast.expr) -> Fix | None:
         if module.resolve(site.divisor) is not top:
             return None  # a reshaped norm (n[:, None]): report only
         axis, keep = _norm_axis(norm)
@@ -71,7 +74,7 @@ class NormalizeByHand(Rule):
 
     # ----- cosine by hand ---------------------------------------------------------------------------------------
     @staticmethod
-    def _cosine(module: Module, site: zeros.Division) -> tuple[OpCall, ast.expr, ast.expr, OpCall, OpCall] | None:
+    def _cosine(module: Module, site: Division) -> tuple[OpCall, ast.expr, ast.expr, OpCall, OpCall] | None:
         """``sum(a * b, d) / (norm(a, d) * norm(b, d))``: the dot, its two operands and the two norms."""
         divisor = module.resolve(site.divisor)
         if not (isinstance(divisor, ast.BinOp) and isinstance(divisor.op, ast.Mult)):
@@ -90,7 +93,7 @@ class NormalizeByHand(Rule):
             return dot, b, a, left[1], right[1]
         return None
 
-    def _cosine_fix(self, module: Module, site: zeros.Division, dot: OpCall, a: ast.expr, b: ast.expr,
+    def _cosine_fix(self, module: Module, site: Division, dot: OpCall, a: ast.expr, b: ast.expr,
                     norm_a: OpCall, norm_b: OpCall) -> Fix | None:
         axis = reduction_axis(dot)
         if axis is None or keeps_dims(dot) or any(_norm_axis(n)[1] for n in (norm_a, norm_b)):
@@ -120,7 +123,7 @@ def _norm_of(module: Module, node: ast.AST | None) -> tuple[ast.expr, OpCall, as
     """``(x, call, top)`` when ``node`` is the 2-norm of ``x`` (also ``sqrt(sum(x**2))``, and a reshaped norm such as
     ``n[:, None]``/``n.unsqueeze(1)``), unguarded."""
     for _ in range(4):
-        if node is None or zeros.guarded(module, node):
+        if node is None or module.facts.guarded(node):
             return None
         resolved = module.resolve(node)
         call = module.op(resolved)
@@ -134,7 +137,7 @@ def _norm_of(module: Module, node: ast.AST | None) -> tuple[ast.expr, OpCall, as
             total = module.op_of(call.input, "sum")
             squared = square_base(module, total.input) if total is not None else None
             return (squared, total, resolved) if squared is not None else None
-        node = zeros._passthrough(module, resolved) if resolved is not None else None
+        node = module.facts.unwrapped(resolved) if resolved is not None else None
     return None
 
 

@@ -8,8 +8,8 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import hint, movable, rewritten
 from ..rule import Rule, Safety
-from ..semantic import zeros
 from ..semantic.module import Module, OpCall
+from ..semantic.values import Zero
 from ..semantic.patterns import keeps_dims, reduction_axis, square_base
 
 _DIFFERENTIABLE = ("torch", "tf", "tf1", "keras", "jax")
@@ -27,8 +27,8 @@ class SqrtAtZero(Rule):
         if not module.frameworks:
             return
         for root, radicand, framework in self._roots(module):
-            if not _zero_at_rest(module, radicand) or zeros.guarded(module, radicand) or zeros.without_gradient(
-                    module, root):
+            if not _zero_at_rest(module, radicand) or module.facts.guarded(radicand) or (
+                    not module.facts.gradient(root)):
                 continue
             if not _data_dependent(module, radicand) or not _differentiated_use(module, root):
                 continue
@@ -37,7 +37,7 @@ class SqrtAtZero(Rule):
                                f"gradient at 0, NaN downstream; use {hint(fix, 'sqrt(v + eps)')}", fix)
         for norm in module.ops("norm"):
             if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and _difference(module, norm.input):
-                if zeros.guarded(module, norm.input):
+                if module.facts.guarded(norm.input) or not module.facts.gradient(norm.node):
                     continue
                 fix = self._norm_fix(module, norm)
                 yield self.finding(module, norm.node, f"{norm.framework} norm of a difference has a NaN gradient "
@@ -56,7 +56,8 @@ class SqrtAtZero(Rule):
             found.append((call.node, call.input, framework))
         for node in module.nodes(ast.BinOp):
             if isinstance(node.op, ast.Pow) and _fractional(module, node.right) and module.is_tensor(node.left):
-                framework = zeros.framework_of(module, node.left)
+                framework = {"tf": "tf", "keras": "keras", "torch": "torch", "jax": "jax"}.get(
+                    module.facts.value(node.left).kind or "")
                 if framework in _DIFFERENTIABLE:
                     found.append((node, node.left, framework))
         found.sort(key=lambda f: (f[0].lineno, f[0].col_offset))
@@ -139,8 +140,11 @@ def _difference(module: Module, node: ast.AST | None) -> bool:
 
 
 def _data_dependent(module: Module, node: ast.AST) -> bool:
-    """Whether the radicand is computed from tensors flowing in (a constant grid has no gradient to break)."""
-    return any(isinstance(n, (ast.Name, ast.Attribute)) and module.is_tensor(n) for n in ast.walk(node))
+    """Whether the radicand is computed from values flowing in (a constant grid has no gradient to break)."""
+    facts = module.facts
+    return any(isinstance(n, (ast.Name, ast.Attribute)) and isinstance(getattr(n, "ctx", None), ast.Load) and (
+        module.qualname(n) is None) and facts.value(n).kind not in ("number", "other") and facts.value(n).grad
+        is not False for n in ast.walk(node))
 
 
 def _differentiated_use(module: Module, root: ast.AST) -> bool:

@@ -8,7 +8,6 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import atom, hint, rewritten
 from ..rule import Rule, Safety
-from ..semantic import zeros
 from ..semantic.module import Module, OpCall
 
 _CLAMPS = ("clamp", "clip", "clamp_min", "clamp_max", "minimum", "maximum", "tanh")
@@ -54,10 +53,9 @@ class AcosDomain(Rule):
 
 def _cosine(module: Module, node: ast.AST, depth: int = 4) -> bool:
     """A cosine that rounding can push past ±1: a cosine similarity, a dot of normalized vectors, a division by
-    norms, or a tensor named like one (``cos_theta``), and no clamp on the way."""
+    norms, and no clamp on the way (a name is followed to the definition that reaches it; its spelling says
+    nothing)."""
     if depth <= 0:
-        return False
-    if isinstance(node, ast.Name) and zeros.mutated(module, node):
         return False
     resolved = module.resolve(node)
     if resolved is not node:
@@ -79,13 +77,10 @@ def _cosine(module: Module, node: ast.AST, depth: int = 4) -> bool:
             return _normalized(module, node.left) and _normalized(module, node.right)
         return False
     if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
-        inner = zeros._passthrough(module, node)
+        inner = module.facts.unwrapped(node)
         if inner is not None:
             return _cosine(module, inner, depth - 1)
         return False
-    if isinstance(node, ast.Name):
-        bindings = module.scope(module.scope_node(node)).bindings.get(node.id, ())
-        return "cos" in node.id.lower() and len(bindings) == 1 and module.is_tensor(node)
     return False
 
 
@@ -93,7 +88,7 @@ def _normalized(module: Module, node: ast.AST | None) -> bool:
     node = module.resolve(node)
     if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
         return _normalized(module, node.value)
-    inner = zeros._passthrough(module, node) if node is not None else None
+    inner = module.facts.unwrapped(node) if node is not None else None
     if inner is not None and inner is not node:
         return _normalized(module, inner)
     call = module.op(node)

@@ -8,7 +8,6 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import hint, rewritten, stable_call
 from ..rule import Rule, Safety
-from ..semantic import zeros
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import pure
 
@@ -30,7 +29,7 @@ class WhereNanGradient(Rule):
 
     def check(self, module: Module) -> Iterator[Finding]:
         for where in module.ops("where"):
-            if where.kind != "function" or where.framework == "numpy" or zeros.without_gradient(module, where.node):
+            if where.kind != "function" or where.framework == "numpy" or not module.facts.gradient(where.node):
                 continue
             cond, taken = where.arg(0, "condition", "cond"), where.arg(1, "input", "x")
             other = where.arg(2, "other", "y")
@@ -108,7 +107,7 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
                 else:
                     operand = call.input
                 op = call.op
-        if operand is None or module.const(operand) is not None or zeros.scalar_parameter(module, operand):
+        if operand is None or module.const(operand) is not None or module.facts.value(operand).kind == "number":
             continue
         if ast.dump(operand) in tested or ast.dump(module.resolve(operand)) in tested:
             excluded = _holds_at_singularity(module, cond, operand, op)

@@ -8,10 +8,11 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import atom, guarded_division, hint, sibling
 from ..rule import Rule, Safety
-from ..semantic import zeros
+from ..semantic.divisions import divisions, weighted_mean
 from ..semantic.inference import repeatable
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import pure
+from ..semantic.values import Zero
 
 
 class MeanOfEmpty(Rule):
@@ -26,28 +27,32 @@ class MeanOfEmpty(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         if not module.frameworks:
             return
+        facts = module.facts
         for mean in module.ops("mean"):
             selected = mean.input
-            if selected is None or mean.arg(1, "dim", "axis") is not None or not zeros.selection(module, selected):
+            if selected is None or mean.arg(1, "dim", "axis") is not None or not facts.selection(selected):
                 continue
-            if zeros.checked(module, mean.node, selected):
+            if facts.tested(mean.node) or facts.repaired(mean.node):
                 continue
             fix = self._mean_fix(module, mean, selected)
             default = "divide_no_nan(reduce_sum(sel), size(sel))" if mean.framework in ("tf", "tf1") else (
                 "sel.sum() / max(sel.numel(), 1)")
-            yield self.finding(module, mean.node, "mean of a masked selection is NaN when the mask selects nothing; "
-                               f"use {hint(fix, default)}", fix)
-        for site in zeros.divisions(module):
-            if zeros.framework_of(module, site.divisor) == "numpy":
+            yield self.finding(module, mean.node, "mean of a masked selection is NaN (0 / 0) when the mask selects "
+                               f"nothing; use {hint(fix, default)}", fix)
+        for site in divisions(module):
+            divisor = facts.value(site.divisor)
+            if divisor.kind == "numpy" or divisor.zero <= Zero.ROUNDING:
                 continue
-            if zeros.zero_risk(module, site.divisor) != "count" or module.op_of(site.numerator, "sum") is None:
+            weighted = weighted_mean(module, site)
+            if not weighted and (divisor.cause != "count" or divisor.zero is not Zero.EXACT):
                 continue
-            if zeros.checked(module, site.node, site.divisor):
+            if facts.tested(site.divisor) or facts.repaired(site.node):
                 continue
-            rewrite = guarded_division(module, site, "count")
+            rewrite = guarded_division(module, site)
             # a count of a soft (float) mask can lie in (0, 1), where clamping it to 1 changes the value
             fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2], safety=Safety.UNSAFE) if rewrite else None
-            yield self.finding(module, site.node, "masked mean: sum / count is NaN when the mask is empty; "
+            what = "every weight" if weighted and divisor.cause != "count" else "the mask"
+            yield self.finding(module, site.node, f"masked mean: sum / count is NaN (0 / 0) when {what} is 0; "
                                f"use {hint(fix, 'count.clamp_min(1)')}", fix)
 
     def _mean_fix(self, module: Module, mean: OpCall, selected: ast.expr) -> Fix | None:
@@ -68,3 +73,4 @@ class MeanOfEmpty(Rule):
             return None
         text = f"{no_nan[0]}({total[0]}({sel}), {cast[0]}({size[0]}({sel}), {sel}.dtype))"
         return self.replace(module, mean.node, text, total[1], no_nan[1], size[1], cast[1])
+

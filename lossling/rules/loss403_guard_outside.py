@@ -8,7 +8,9 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import atom
 from ..rule import Rule, Safety
-from ..semantic import inference, zeros
+from ..semantic import inference
+from ..semantic.divisions import Division, weighted_mean
+from ..semantic.values import Zero
 from ..semantic.module import Module, OpCall
 
 _LOGS = ("log", "log2", "log10")
@@ -36,7 +38,7 @@ class GuardOutside(Rule):
                     continue
                 log = module.op(inner) if isinstance(inner, ast.Call) else None
                 if log is not None and log.op in _LOGS and log.input is not None:
-                    if not _eps(module, eps) or zeros.guarded(module, log.input):
+                    if not _eps(module, eps) or module.facts.guarded(log.input):
                         continue
                     fix = self._log_fix(module, node, log, eps)
                     yield self.finding(module, node, f"eps added after the {log.op}: {log.op}(0) + eps is still "
@@ -46,9 +48,12 @@ class GuardOutside(Rule):
                 if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div) and _eps(module, eps):
                     if logged is None:
                         logged = {id(module.resolve(call.input)) for call in module.ops(*_LOGS)}
-                    if (id(node) in logged or _inside_log(module, node)
-                            or zeros.zero_risk(module, inner.right) in (None, "norm")):  # x / norm: LOSS202
-                        continue
+                    divisor = module.facts.value(inner.right)
+                    site = Division(inner, inner.left, inner.right)
+                    risky = divisor.zero >= Zero.DEGENERATE or (weighted_mean(module, site) and not (
+                        module.facts.guarded(inner.right)))
+                    if id(node) in logged or _inside_log(module, node) or not risky or divisor.cause == "norm":
+                        continue  # x / norm: LOSS202
                     text = f"{atom(module, inner.left)} / ({module.text(inner.right)} + {module.text(eps)})"
                     fix = self.replace(module, node, text)
                     yield self.finding(module, node, "eps added after the division: x / 0 + eps is still inf or "
@@ -66,18 +71,15 @@ class GuardOutside(Rule):
 
 
 def _candidate(node: ast.AST) -> bool:
-    """Cheap syntactic test before any lookup: a float literal or an eps-named value."""
-    return isinstance(node, ast.Constant) and isinstance(node.value, float) or inference.eps_named(node)
+    """Cheap syntactic test before any lookup: a float literal, or a name or attribute that may hold one."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, float) or isinstance(node, (ast.Name,
+                                                                                               ast.Attribute))
 
 
 def _eps(module: Module, node: ast.AST) -> bool:
-    """A small positive guard constant: a literal below 1e-2, or an eps-named value no larger."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, float) and 0 < node.value <= 1e-2
-    if not inference.eps_named(node):
-        return False
+    """A small positive guard constant: a number in (0, 1e-2], as the file (or the project) defines it."""
     value = inference.value(module, node)
-    return value is None or 0 < value <= 1e-2
+    return value is not None and 0 < value <= 1e-2
 
 
 def _inside_log(module: Module, node: ast.AST) -> bool:

@@ -42,13 +42,13 @@ _LOSSES_TORCH = (
 _TF_MATH = (
     "log log1p exp expm1 sqrt rsqrt square pow abs sigmoid softplus tanh cosh reduce_sum>sum reduce_mean>mean "
     "reduce_prod>prod reduce_std>std reduce_variance>var reduce_max>max reduce_min>min reduce_logsumexp>logsumexp "
-    "maximum minimum divide truediv>divide divide_no_nan floordiv xlogy acos asin atanh count_nonzero "
+    "maximum minimum divide truediv>divide realdiv>divide divide_no_nan floordiv xlogy acos asin atanh count_nonzero "
     "log_sigmoid>logsigmoid softmax log_softmax l2_normalize>normalize reciprocal erf lgamma digamma is_nan>isnan "
     "multiply_no_nan"
 )
 _TF_TOP = (
     "exp sqrt rsqrt square pow abs sigmoid tanh cosh reduce_sum>sum reduce_mean>mean reduce_prod>prod "
-    "reduce_max>max reduce_min>min reduce_logsumexp>logsumexp maximum minimum divide truediv>divide where norm "
+    "reduce_max>max reduce_min>min reduce_logsumexp>logsumexp maximum minimum divide truediv>divide realdiv>divide where norm "
     "clip_by_value>clip boolean_mask stack concat cast matmul acos asin atanh"
 )
 # Names TensorFlow 1 had at the top level and TensorFlow 2 removed (they live on in tf.compat.v1 and tf.math).
@@ -57,7 +57,7 @@ TF1_REMOVED = (
     "expm1 erf lgamma digamma floordiv is_nan>isnan to_float"
 )
 _TF_NN = (
-    "softmax log_softmax sigmoid softplus relu l2_normalize>normalize "
+    "softmax log_softmax sigmoid softplus relu l2_normalize>normalize top_k>topk "
     "sigmoid_cross_entropy_with_logits>sigmoid_ce_logits softmax_cross_entropy_with_logits>softmax_ce_logits "
     "softmax_cross_entropy_with_logits_v2>softmax_ce_logits "
     "sparse_softmax_cross_entropy_with_logits>sparse_softmax_ce_logits "
@@ -99,19 +99,42 @@ _KERAS_LOSS_CLASSES = (
     "LogCosh>log_cosh Huber>huber KLDivergence>keras_kl_div"
 )
 
+# Operations the value analysis follows (facts.py) besides the math above: shape and layout changes keep their
+# input's facts, constructors make fresh values, comparisons make masks, index ops make integer indices.
+_SHAPE = (
+    "reshape transpose permute squeeze unsqueeze expand_dims>unsqueeze broadcast_to tile flatten flip "
+    "reverse>flip roll gather gather_nd>gather index_select>gather take>gather take_along_axis>gather "
+    "take_along_dim>gather narrow clone identity>clone swapaxes>transpose moveaxis>transpose"
+)
+_COMPARE = (
+    "eq ne gt lt ge le greater>gt less>lt equal>eq not_equal>ne greater_equal>ge less_equal>le "
+    "logical_and>logical logical_or>logical logical_xor>logical logical_not>logical_not isfinite is_finite>isfinite "
+    "isinf is_inf>isinf isclose>eq"
+)
+_INDEX = "argmax argmin argsort>argmax nonzero argwhere>nonzero unique topk top_k>topk sort cumsum cumprod"
+_MAKE = (
+    "tensor as_tensor constant>tensor convert_to_tensor>tensor array>tensor asarray>tensor zeros zeros_like>zeros "
+    "ones ones_like>ones full full_like>full fill>full arange range>arange linspace eye rand rand_like>rand "
+    "randn randn_like>randn randint randint_like>randint randperm>randint"
+)
+_TF_RANDOM = "uniform>rand normal>randn truncated_normal>randn"
+_MORE = _SHAPE + " " + _COMPARE + " " + _INDEX + " nansum nanmean matmul einsum>matmul"
+
 # framework -> {namespace: spec}; every namespace is a fully qualified module path.
 _FUNCTIONS: dict[str, dict[str, str]] = {
     "torch": {
-        "torch": _MATH + " " + "logsigmoid>logsigmoid special_expit>sigmoid",
+        "torch": _MATH + " " + "logsigmoid>logsigmoid special_expit>sigmoid " + _MORE + " " + _MAKE +
+        " detach bmm>matmul mm>matmul t>transpose",
         "torch.special": "expit>sigmoid logit log_softmax softmax logsumexp xlogy entr log1p expm1",
         "torch.nn.functional": "softmax log_softmax softmin sigmoid logsigmoid softplus relu normalize "
-        "cosine_similarity " + _LOSSES_TORCH,
+        "cosine_similarity gumbel_softmax one_hot linear>matmul " + _LOSSES_TORCH,
         "torch.linalg": "norm vector_norm>norm matrix_norm det slogdet",
         "torch.distributions.utils": "clamp_probs",
     },
     "tf": {
-        "tensorflow": _TF_TOP + " " + TF1_REMOVED,
-        "tensorflow.math": _TF_MATH,
+        "tensorflow": _TF_TOP + " " + TF1_REMOVED + " " + _MORE + " " + _MAKE + " stop_gradient one_hot",
+        "tensorflow.math": _TF_MATH + " " + _COMPARE + " " + _INDEX + " nansum>nansum",
+        "tensorflow.random": _TF_RANDOM,
         "tensorflow.nn": _TF_NN,
         "tensorflow.linalg": "norm det logdet slogdet l2_normalize>normalize",
         "tensorflow.keras.backend": _KERAS_BACKEND,
@@ -119,25 +142,29 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "tensorflow.keras.losses": _KERAS_LOSS_FUNCTIONS,
     },
     "tf1": {
-        "tensorflow.compat.v1": _TF_TOP + " " + TF1_REMOVED,
+        "tensorflow.compat.v1": _TF_TOP + " " + TF1_REMOVED + " " + _MORE + " " + _MAKE + " stop_gradient "
+        "one_hot",
         "tensorflow.compat.v1.math": _TF_MATH,
         "tensorflow.compat.v1.nn": _TF_NN,
         "tensorflow.compat.v1.linalg": "norm det logdet slogdet l2_normalize>normalize",
         "tensorflow.compat.v1.losses": "sigmoid_cross_entropy softmax_cross_entropy",
     },
     "keras": {
-        "keras.ops": _KERAS_OPS,
-        "tensorflow.keras.ops": _KERAS_OPS,
+        "keras.ops": _KERAS_OPS + " " + _MORE + " " + _MAKE + " stop_gradient one_hot cast",
+        "tensorflow.keras.ops": _KERAS_OPS + " " + _MORE + " " + _MAKE + " stop_gradient one_hot cast",
         "keras.activations": _ACTIVATIONS,
         "keras.losses": _KERAS_LOSS_FUNCTIONS,
         "keras.backend": _KERAS_BACKEND,
     },
-    "numpy": {"numpy": _NUMPY, "numpy.linalg": "norm det slogdet"},
+    "numpy": {"numpy": _NUMPY + " " + _MORE + " " + _MAKE, "numpy.linalg": "norm det slogdet",
+              "numpy.random": "rand randn uniform>rand normal>randn randint"},
     "scipy": {"scipy.special": _SCIPY_SPECIAL},
     "jax": {
-        "jax.numpy": _NUMPY + " logaddexp",
+        "jax.numpy": _NUMPY + " logaddexp " + _MORE + " " + _MAKE,
+        "jax.lax": "stop_gradient",
+        "jax.random": "uniform>rand normal>randn randint bernoulli>randint",
         "jax.numpy.linalg": "norm det slogdet",
-        "jax.nn": _JAX_NN,
+        "jax.nn": _JAX_NN + " one_hot",
         "jax.scipy.special": "xlogy entr logsumexp expit>sigmoid",
         "flax.linen": "softmax log_softmax sigmoid log_sigmoid>logsigmoid softplus relu",
         "optax": "adam adamw nadam adamax rmsprop adagrad sgd",
@@ -177,10 +204,13 @@ MODULE_CLASSES: frozenset[str] = frozenset(q.rpartition(".")[2] for q, a in FUNC
 TENSOR_METHODS: dict[str, str] = dict(
     _parse(
         "log log1p log2 log10 exp expm1 sqrt rsqrt square pow abs sigmoid softmax log_softmax logsumexp relu tanh "
-        "cosh sum mean prod std var max min amax amin clamp clamp_min clamp_max clip div>divide divide "
+        "cosh sum mean prod std var max min amax amin clamp clamp_min clamp_max clip div>divide divide div_>divide "
+        "true_divide_>divide "
         "true_divide>divide norm det logdet maximum minimum masked_fill masked_fill_>masked_fill xlogy acos asin "
         "atanh arccos>acos "
-        "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num"
+        "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num " + _MORE + " view>reshape view_as>reshape "
+        "reshape_as>reshape expand>broadcast_to expand_as>broadcast_to repeat>tile contiguous>clone detach numel "
+        "nelement>numel masked_select nan_to_num any all"
     )
 )
 

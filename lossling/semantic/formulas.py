@@ -48,9 +48,10 @@ class Wrapped:
     reductions: list[OpCall] = field(default_factory=list)
 
 
-def wrappers(module: Module, node: ast.expr, limit: int = 2) -> Wrapped:
+def wrappers(module: Module, node: ast.expr, limit: int = 2, terms: bool = False) -> Wrapped:
     """Walk out of ``node`` through unary minus, multiplication by -1 and up to ``limit`` sum/mean reductions
-    (function ``torch.mean(x)`` or method ``x.mean()``) whose input it is."""
+    (function ``torch.mean(x)`` or method ``x.mean()``) whose input it is; with ``terms``, also out of a sum it
+    is a term of and through a name it is assigned to and used once (``t = y * log(p)`` ... ``-mean(t)``)."""
     found = Wrapped(node)
     current = node
     while True:
@@ -60,6 +61,13 @@ def wrappers(module: Module, node: ast.expr, limit: int = 2) -> Wrapped:
         elif isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult) and module.const(
                 parent.right if parent.left is current else parent.left) == -1.0:
             found.sign, current = -found.sign, parent
+        elif terms and isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
+            if isinstance(parent.op, ast.Sub) and parent.right is current:
+                found.sign = -found.sign  # a term of a sum: a - term
+            current = parent
+        elif terms and isinstance(parent, ast.Assign) and parent.value is current and (
+                use := _only_use(module, parent)):
+            current = use  # terms = y * log(p) ... -mean(terms)
         else:
             call = reduction_of(module, current)
             if call is None or len(found.reductions) >= limit:
@@ -68,6 +76,18 @@ def wrappers(module: Module, node: ast.expr, limit: int = 2) -> Wrapped:
             current = call.node
         found.top = current
     return found
+
+
+def _only_use(module: Module, assign: ast.Assign) -> ast.Name | None:
+    """The one load of the name ``assign`` defines, when it has exactly one."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+        return None
+    flow = module.facts.flow_of(assign)
+    if flow is None:
+        return None
+    d = next((d for d in flow.defs.get(assign.targets[0].id, ()) if d.node is assign), None)
+    uses = list(flow.uses.get(id(d), {}).values()) if d is not None else []
+    return uses[0] if len(uses) == 1 else None
 
 
 def reduction_of(module: Module, node: ast.expr) -> OpCall | None:

@@ -25,9 +25,8 @@ import re
 import sys
 import weakref
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from .module import Module
 from .project_only import CONSULTED, project_only
 
 # 1 - eps rounds to exactly 1 up to half the spacing below 1 (ties go to the even 1.0): float32 2**-25 = 2.98e-8.
@@ -51,6 +50,9 @@ _SCALER = re.compile(r"^torch\.(cuda\.amp|amp)\.GradScaler$")
 # Last names of the calls whose qualified name _half_in needs.
 _CALL_MARKERS = frozenset({"autocast", "GradScaler", "set_global_policy", "set_policy", "Policy", "set_dtype_policy",
                            "set_default_dtype", "set_floatx", "DTypePolicy"})
+if TYPE_CHECKING:
+    from .module import Module
+
 _FRAMEWORK_ROOTS = ("torch", "tensorflow", "keras", "jax", "flax", "numpy", "optax")
 
 
@@ -63,6 +65,9 @@ def value(module: Module, node: ast.AST | None, depth: int = 12) -> float | None
     found = module.const(node)
     if found is not None:
         return found
+    known = module.facts.value(node)  # a parameter's default, a project module's constant
+    if known.kind == "number" and known.lo is not None and known.lo == known.hi:
+        return known.lo
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = value(module, node.operand, depth - 1)
         return None if operand is None else (-operand if isinstance(node.op, ast.USub) else operand)

@@ -11,33 +11,22 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..finding import Import, Span
 from . import apis
+from .facts import TENSOR_ONLY, Facts, project_path
+from .project_only import CONSULTED
 from .scopes import PARENT, SCOPE_NODES, Index, Scope, build_index, callee_name
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-# Functions whose parameters are tensors when the file imports a framework.
-_LOSSY_FUNCTION = re.compile(r"loss|criterion|objective|forward|nll|entropy|diverg|likelihood|^call$|^__call__$", re.I)
-# Calls of these look like model calls, whose results are tensors.
-_MODEL_NAME = re.compile(
-    r"(^|_)(model|net|network|encoder|decoder|head|backbone|classifier|critic|generator|discriminator|policy|"
-    r"module|layer|fc|linear|mlp|proj|embed\w*|conv\w*|block|cls|logits?)\d*$",
-    re.I,
-)
-# Parameters with these names hold tensors in a file that imports a framework.
-_TENSOR_PARAM = re.compile(
-    r"^(logits?|probs?|probabilities|preds?|predictions?|y_pred|y_true|y_hat|targets?|labels?|scores?|outputs?|"
-    r"inputs?|embeddings?|activations?|log_probs?|features?)$")
+_LIST_METHODS = frozenset({"sort", "count", "index", "copy"})  # methods Python's own containers have too
 _INPUT_KEYWORDS = ("input", "x", "logits", "features", "a", "tensor", "inputs")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # Methods whose result is a tensor when their receiver is one (dtype, device and layout changes).
-_TENSOR_TO_TENSOR = frozenset({"float", "double", "half", "bfloat16", "long", "int", "bool", "to", "type_as",
-                               "detach", "clone", "contiguous", "view", "view_as", "reshape", "unsqueeze",
-                               "squeeze", "flatten", "permute", "transpose", "expand", "expand_as", "cpu", "cuda"})
 _INF_NAMES = {"math.inf", "numpy.inf", "numpy.infty", "torch.inf", "jax.numpy.inf"}
 
 
@@ -101,7 +90,24 @@ class Module:
         self._built: Index | None = None
         self._module_calls: dict[str, set[str]] | None = None
         self._class_attrs: dict[int, dict[str, list[ast.expr | None]]] | None = None
-        self._tensor: dict[int, bool] = {}
+        self._facts: Facts | None = None
+        self.consulted: set[str] = set()  # project files a value was read from (the result cache keys on them)
+        self._cached: dict[str, object] = {}
+
+    def cached(self, key: str) -> Any:
+        """A per-file result a semantic helper stored under ``key`` (None when not computed yet)."""
+        return self._cached.get(key)
+
+    def cache(self, key: str, value: Any) -> Any:
+        self._cached[key] = value
+        return value
+
+    @property
+    def facts(self) -> Facts:
+        """The value analysis of this file (``facts.py``): every rule's questions about values go there."""
+        if self._facts is None:
+            self._facts = Facts(self)
+        return self._facts
 
     # ----- traversal -------------------------------------------------------------------------------------------
     def _index(self) -> Index:
@@ -165,6 +171,11 @@ class Module:
     def frameworks(self) -> set[str]:
         """The framework roots this file imports (torch, tensorflow, keras, jax, flax)."""
         return {q.partition(".")[0] for q in self.imports.values()} & apis.FRAMEWORK_ROOTS
+
+    @property
+    def frameworks_and_numpy(self) -> set[str]:
+        """The array libraries this file imports: the frameworks, and numpy."""
+        return {q.partition(".")[0] for q in self.imports.values()} & (apis.FRAMEWORK_ROOTS | {"numpy"})
 
     def qualname(self, node: ast.expr) -> str | None:
         """``F.log_softmax`` -> ``torch.nn.functional.log_softmax`` through the file's imports, else None."""
@@ -237,9 +248,18 @@ class Module:
                 return OpCall(api.op, api.framework, node, "module", ctor_name, ctor=ctor)
         if isinstance(func, ast.Attribute) and qualname is None:
             op = apis.TENSOR_METHODS.get(func.attr)
-            if op is not None and self.is_tensor(func.value):
+            if op is not None and self._array_receiver(func):
                 return OpCall(op, self._method_framework(), node, "method", receiver=func.value)
         return None
+
+    def _array_receiver(self, func: ast.Attribute) -> bool:
+        """Whether ``x.op(...)`` is an array method: a method only tensors have, or a receiver that holds a tensor
+        or array, or one of unknown kind (lists, numbers and strings have none of these methods)."""
+        receiver = self.facts.value(func.value)
+        if func.attr in TENSOR_ONLY and "torch" in self.frameworks and receiver.kind not in ("other", "number"):
+            return True
+        return receiver.tensor or (receiver.kind is None and func.attr not in _LIST_METHODS and bool(
+            self.frameworks))
 
     def _method_framework(self) -> str:
         frameworks = self.frameworks
@@ -303,23 +323,18 @@ class Module:
 
     # ----- data flow ------------------------------------------------------------------------------------------
     def binding_value(self, name: ast.Name) -> ast.expr | None:
-        """The value of the single assignment that binds ``name`` in its scope (or at module level)."""
-        if self._comprehension_binds(name):
+        """The value assigned by the one definition that reaches this use of ``name`` (None when several
+        reach it, or it was bound otherwise: a parameter, a loop target, an in-place change)."""
+        if isinstance(getattr(name, "ctx", None), ast.Store):  # the target itself: the value it is given here
+            parent = self.parent(name)
+            if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and getattr(
+                    parent, "targets", [getattr(parent, "target", None)]) == [name]:
+                return parent.value
             return None
-        scope_node = self.scope_node(name)
-        scope = self.scope(scope_node)
-        bindings = scope.bindings.get(name.id)
-        if bindings is None and not isinstance(scope_node, ast.Module):
-            scope = self.scope(self.tree)
-            bindings = scope.bindings.get(name.id)
-            if bindings and len(bindings) == 1 and bindings[0].value is not None:
-                return bindings[0].value
+        found = self.facts.unique(name)
+        if found is None or found.kind != "assign" or found.value is None or found.value is name:
             return None
-        if bindings and len(bindings) == 1:
-            binding = bindings[0]
-            if binding.value is not None and binding.line <= name.lineno and binding.value is not name:
-                return binding.value
-        return None
+        return found.value  # type: ignore[return-value]
 
     def attribute_value(self, node: ast.Attribute) -> ast.expr | None:
         """``self.act`` -> the value of the one ``self.act = ...`` in the class's methods."""
@@ -364,61 +379,47 @@ class Module:
 
     # ----- tensors --------------------------------------------------------------------------------------------
     def is_tensor(self, node: ast.AST | None) -> bool:
-        """Whether ``node`` can hold a tensor: a framework op's result, a model's output, a loss function's
-        parameter in framework code, or a name assigned from one of these."""
-        if node is None:
-            return False
-        key = id(node)
-        if key not in self._tensor:
-            self._tensor[key] = False  # cycles resolve to False
-            self._tensor[key] = self._is_tensor(node)
-        return self._tensor[key]
+        """Whether ``node`` holds a framework tensor or an array, as the value analysis derives it."""
+        return node is not None and self.facts.value(node).tensor
 
-    def _is_tensor(self, node: ast.AST) -> bool:
-        if isinstance(node, ast.Call):
-            if self.op(node) is not None:
-                return True
-            qualname = self.qualname(node.func)
-            if qualname is not None:
-                return qualname.partition(".")[0] in apis.FRAMEWORK_ROOTS and qualname[:1].islower() and (
-                    not qualname.rpartition(".")[2][:1].isupper())
-            if isinstance(node.func, ast.Attribute) and node.func.attr in _TENSOR_TO_TENSOR:
-                return self.is_tensor(node.func.value)  # (t > 0).float(), x.detach(), x.view(-1)
-            callee = self.resolve(node.func)
-            if isinstance(callee, ast.Call):  # an instance of a framework class: nn.Linear(...)(x)
-                ctor = self.qualname(callee.func)
-                return ctor is not None and ctor.partition(".")[0] in apis.FRAMEWORK_ROOTS
-            name = _callee_name(node.func)
-            return bool(self.frameworks) and name is not None and bool(_MODEL_NAME.search(name))
-        if isinstance(node, (ast.Subscript, ast.Starred)):
-            return self.is_tensor(node.value)
-        if isinstance(node, ast.BinOp):
-            return self.is_tensor(node.left) or self.is_tensor(node.right)
-        if isinstance(node, ast.UnaryOp):
-            return self.is_tensor(node.operand)
-        if isinstance(node, ast.Compare):
-            return any(self.is_tensor(side) for side in (node.left, *node.comparators))
-        if isinstance(node, ast.IfExp):
-            return self.is_tensor(node.body) or self.is_tensor(node.orelse)
-        if isinstance(node, (ast.Name, ast.Attribute)):
-            value = self.resolve(node, depth=1)
-            if value is not node:
-                return self.is_tensor(value)
-            if isinstance(node, ast.Name):
-                return self._is_tensor_param(node)
-        return False
+    def project_function(self, func: ast.expr) -> tuple[Facts, ast.AST] | None:
+        """The module-level function a name imported from one of the project's own modules refers to
+        (``from .ops import bce``, ``from model import *``), with that module's facts."""
+        found = self._project_binding(func)
+        if found is None:
+            return None
+        other, target = found
+        for candidate in other.tree.body:
+            if isinstance(candidate, (ast.FunctionDef, ast.AsyncFunctionDef)) and candidate.name == target:
+                return other.facts, candidate
+        return None
 
-    def _is_tensor_param(self, name: ast.Name) -> bool:
-        scope_node = self.scope_node(name)
-        if not isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self.frameworks:
-            return False
-        scope = self.scope(scope_node)
-        if name.id not in scope.params or name.id in ("self", "cls") or len(scope.bindings.get(name.id, ())) != 1:
-            return False
-        if _LOSSY_FUNCTION.search(scope_node.name) or _TENSOR_PARAM.match(name.id):
-            return True
-        cls = self.enclosing_class(scope_node)
-        return cls is not None and bool(re.search(r"loss|criterion", cls.name, re.I))
+    def project_definitions(self, name: ast.expr) -> tuple[Facts, list] | None:
+        """The module-level definitions of a name imported from one of the project's own modules
+        (``from .config import EPS``), with that module's facts."""
+        found = self._project_binding(name)
+        if found is None:
+            return None
+        other, target = found
+        flow = other.facts.flow_of(other.tree)
+        defs = flow.defs.get(target) if flow is not None else None
+        return (other.facts, defs) if defs else None
+
+    def _project_binding(self, node: ast.expr) -> tuple[Module, str] | None:
+        if not isinstance(node, ast.Name) or self.path in ("<stdin>", "-", ""):
+            return None
+        name = node.id
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" or (a.asname or a.name) == name
+                                                        for a in stmt.names):
+                target = next((a.name for a in stmt.names if (a.asname or a.name) == name), name)
+                path = project_path(self.path, stmt, target)
+                other = load_project_module(path) if path else None
+                if other is not None and other is not self:
+                    self.consulted.add(other.path)
+                    CONSULTED.add(other.path)  # the result cache keys on it
+                    return other, target
+        return None
 
     # ----- values ---------------------------------------------------------------------------------------------
     def const(self, node: ast.AST | None, depth: int = 16) -> float | None:
@@ -511,6 +512,29 @@ _ARITH = {
 }
 
 
+_PROJECT_MODULES: dict[str, tuple[tuple[int, int], Module | None]] = {}
+
+
+def load_project_module(path: str) -> Module | None:
+    """A project module read for a function summary: parsed once per process while its size and mtime stay."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    stamp = (stat.st_size, stat.st_mtime_ns)
+    cached = _PROJECT_MODULES.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+        module: Module | None = Module(ast.parse(text), text, path)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+        module = None
+    _PROJECT_MODULES[path] = (stamp, module)
+    return module
+
+
 def split_lines(source: str) -> list[str]:
     """Lines as Python counts them (only \\n, \\r\\n and \\r end a line; str.splitlines also splits at \\f)."""
     return _NEWLINE.split(source)
@@ -530,11 +554,3 @@ def _add_imports(node: ast.AST, into: dict[str, str]) -> None:
 
 def _position(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
-
-
-def _callee_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import re
 
-from .guards import last_value, nonnegative
 from .module import Module, OpCall
 
 # Reductions whose result shifts an exp into the stable range: ``exp(x - x.max(1))``, ``exp(x - lse)``.
@@ -117,47 +116,11 @@ def _strip(module: Module, node: ast.AST) -> ast.AST:
     return node
 
 
-def nonpositive(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
-    """``-abs(x)``, ``-x.abs()``, ``-relu(x)``, ``-x ** 2``, and those scaled by a non-negative factor
-    (``-abs(d) * log2``, ``-0.5 * (x / s) ** 2``): an exp of it cannot overflow."""
-    node = module.resolve(node)
-    if depth > 0 and isinstance(node, ast.Call) and module.op_of(node, "where", follow=False) is not None:
-        return _negated_abs(module, module.op(node))
-    if depth <= 0 or not isinstance(node, (ast.UnaryOp, ast.BinOp)):
-        return False
-    if isinstance(node, ast.BinOp):
-        if not isinstance(node.op, (ast.Mult, ast.Div)):
-            return False
-        if nonpositive(module, node.left, depth - 1) and nonnegative(module, node.right):
-            return True
-        return isinstance(node.op, ast.Mult) and nonnegative(module, node.left) and nonpositive(
-            module, node.right, depth - 1)
-    if not isinstance(node.op, ast.USub):
-        return False
-    value = module.const(node.operand)
-    return value >= 0 if value is not None else nonnegative(module, node.operand)
-
-
-def _negated_abs(module: Module, where: OpCall) -> bool:
-    """``where(x >= 0, -x, x)`` (``x > 0``; or ``where(x < 0, x, -x)``): ``-|x|`` written out, as in TensorFlow's
-    ``sigmoid_cross_entropy_with_logits``. The zero compared with may be ``0`` or ``zeros_like(x)``."""
-    cond = last_value(module, where.arg(0, "condition", "cond"))
-    chosen, other = where.arg(1, "x", "input"), where.arg(2, "y", "other")
-    if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1) or chosen is None or other is None:
-        return False
-    bound = module.resolve(cond.comparators[0])
-    zeros = isinstance(bound, ast.Call) and _callee(bound.func) in ("zeros", "zeros_like")
-    if module.const(bound) != 0.0 and not zeros:
-        return False
-    if isinstance(cond.ops[0], (ast.Gt, ast.GtE)):
-        negative, positive = chosen, other
-    elif isinstance(cond.ops[0], (ast.Lt, ast.LtE)):
-        negative, positive = other, chosen
-    else:
-        return False
-    x = module.text(cond.left)
-    return isinstance(negative, ast.UnaryOp) and isinstance(negative.op, ast.USub) and (
-        module.text(negative.operand) == x == module.text(positive))
+def nonpositive(module: Module, node: ast.AST | None) -> bool:
+    """``-abs(x)``, ``-relu(x)``, ``-x ** 2``, ``where(x >= 0, -x, x)``, and those scaled by a non-negative factor
+    (``-0.5 * (x / s) ** 2``): the value analysis bounds it by 0 from above, so an exp of it cannot overflow."""
+    hi = module.facts.value(node).hi if node is not None else None
+    return hi is not None and hi <= 0
 
 
 def selected_below(module: Module, node: ast.AST | None) -> bool:
@@ -167,7 +130,7 @@ def selected_below(module: Module, node: ast.AST | None) -> bool:
     for sub in ast.walk(node) if node is not None else ():
         if not (isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name)):
             continue
-        mask = last_value(module, sub.slice)
+        mask = module.resolve(sub.slice)
         if isinstance(mask, ast.Compare) and len(mask.ops) == 1 and isinstance(mask.ops[0], (ast.Lt, ast.LtE)) and (
                 any(isinstance(n, ast.Name) and n.id == sub.value.id for n in ast.walk(mask.left))):
             return True
@@ -177,9 +140,9 @@ def selected_below(module: Module, node: ast.AST | None) -> bool:
 def clamped(module: Module, node: ast.AST | None) -> bool:
     """Whether ``node`` (an exp's or cosh's argument) is clamped, or the negation of a clamped value:
     ``exp(torch.clamp(t, -50, 50))``. The author bounded it; whatever overflow is left is not this rule's."""
-    node = last_value(module, node)
+    node = module.resolve(node)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node = last_value(module, node.operand)
+        node = module.resolve(node.operand)
     return module.op_of(node, "clamp", "clip", "clamp_max", "clamp_min", "minimum", "maximum", "tanh",
                         follow=False) is not None
 
@@ -201,7 +164,7 @@ def from_grid(module: Module, node: ast.AST | None, budget: int = 40) -> bool:
         if isinstance(current, ast.Call) and _callee(current.func) in _GRID:
             return True
         if isinstance(current, ast.Name):
-            stack.append(last_value(module, current))
+            stack.append(module.resolve(current))
         elif isinstance(current, (ast.expr, ast.AugAssign)):
             stack.extend(ast.iter_child_nodes(current))
     return False
