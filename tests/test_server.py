@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 
-def loss(z, p):
+def loss(z: np.ndarray, p):
     a = np.log(np.exp(z) / np.sum(np.exp(z)))
-    b = torch.log(p)
+    b = -torch.log(p).mean()
     return a, b
 """
 # line 6: LOSS110, safe fix that adds `import scipy.special`; line 7: LOSS101, unsafe fix
@@ -93,7 +93,7 @@ async def test_open_shows_what_check_prints(tmp_path):
 @pytest.mark.parametrize("encoding, units", [(types.PositionEncodingKind.Utf16, 2),
                                              (types.PositionEncodingKind.Utf8, 4)])
 async def test_ranges_count_the_clients_code_units(tmp_path, encoding, units):
-    text = 'import torch\n\n\ndef loss(z, p):\n    s = "😀"; b = torch.log(p)\n    return b, s\n'
+    text = 'import torch\n\n\ndef loss(z, p):\n    s = "😀"; b = -torch.log(p).mean()\n    return b, s\n'
     path = write(tmp_path, {"emoji.py": text}) / "emoji.py"
     async with session(tmp_path, encoding=encoding) as client:
         [found] = await diagnostics(client, open_file(client, path), 1)
@@ -121,13 +121,13 @@ async def test_quick_fix_and_disable_edit_as_fix_writes(tmp_path):
         actions = await actions_at(client, uri, log)
         assert [a.title for a in actions] == ["Disable LOSS101 for this line"]  # unsafe fixes are not offered
         text = apply_workspace_edit({uri: text}, actions[0].edit)[uri]
-        assert "    b = torch.log(p)  # noqa: LOSS101\n" in text
+        assert "    b = -torch.log(p).mean()  # noqa: LOSS101\n" in text
         change(client, uri, 3, text)
         assert codes(await diagnostics(client, uri, 3)) == ["LOSS102"]
 
 
 async def test_disable_merges_with_an_existing_noqa(tmp_path):
-    text = SOURCE.replace("b = torch.log(p)", "b = torch.log(p)  # noqa: E501")
+    text = SOURCE.replace("b = -torch.log(p).mean()", "b = -torch.log(p).mean()  # noqa: E501")
     path = write(tmp_path, {"losses.py": text}) / "losses.py"
     async with session(tmp_path, document_changes=False) as client:
         uri = open_file(client, path)
@@ -135,7 +135,7 @@ async def test_disable_merges_with_an_existing_noqa(tmp_path):
         action = titled(await actions_at(client, uri, log), "Disable LOSS101")
         assert action.edit.document_changes is None  # this client takes only plain `changes`
         fixed = apply_workspace_edit({uri: text}, action.edit)[uri]
-        assert "b = torch.log(p)  # noqa: E501, LOSS101\n" in fixed
+        assert "b = -torch.log(p).mean()  # noqa: E501, LOSS101\n" in fixed
         change(client, uri, 2, fixed)
         assert codes(await diagnostics(client, uri, 2)) == ["LOSS110"]
 
@@ -218,7 +218,7 @@ async def test_hover_explains_the_finding_from_its_page(tmp_path):
 
 
 async def test_syntax_error_is_one_diagnostic_on_its_line(tmp_path):
-    broken = "import torch\n\n\ndef loss(z, p:\n    return torch.log(p)\n"
+    broken = "import torch\n\n\ndef loss(z, p:\n    return -torch.log(p).mean()\n"
     path = write(tmp_path, {"broken.py": broken}) / "broken.py"
     expected = run("check", str(path))
     async with session(tmp_path) as client:
@@ -246,7 +246,7 @@ async def test_a_failing_rule_is_logged_and_the_others_still_report(tmp_path):
 
 async def test_notebook_cells_read_as_one_module(tmp_path):
     cells = [("code", "import torch\n\np = torch.softmax(z, dim=1)"), ("markdown", "# The loss"),
-             ("code", "%matplotlib inline\nloss = torch.log(p)")]
+             ("code", "%matplotlib inline\nloss = -torch.log(p).mean()")]
     notebook = write(tmp_path, {"nb.ipynb": notebook_json(cells)}) / "nb.ipynb"
     [expected] = expected_findings(notebook)
     assert (expected["code"], expected["cell"]) == ("LOSS102", 3)  # the softmax in cell 1 flows into cell 3
@@ -382,14 +382,14 @@ async def test_pull_diagnostics_for_clients_that_ask(tmp_path):
         again = await request(client.text_document_diagnostic_async(
             types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri), previous_result_id=report.result_id)))
         assert again.kind == "unchanged"
-        change(client, uri, 2, SOURCE.replace("    b = torch.log(p)\n", ""))
+        change(client, uri, 2, SOURCE.replace("    b = -torch.log(p).mean()\n", ""))
         report = await request(client.text_document_diagnostic_async(params))
         assert codes(report.items) == ["LOSS110"]
         assert [p for p in client.published if p.uri == uri] == []  # pulled, so never pushed as well
 
 
 async def test_shutdown_while_checking_exits_cleanly(tmp_path):
-    big = SOURCE + "".join(f"\n\ndef loss_{i}(p):\n    return torch.log(p) * {i}\n" for i in range(300))
+    big = SOURCE + "".join(f"\n\ndef loss_{i}(p):\n    return -torch.log(p).mean() * {i}\n" for i in range(300))
     path = write(tmp_path, {"big.py": big}) / "big.py"
     async with session(tmp_path) as client:
         open_file(client, path)  # the session then shuts down at once, most likely mid-check (exit status 0)
