@@ -21,6 +21,7 @@ from lsp_session import (ROOT, apply_edits, apply_workspace_edit, change, diagno
                          request, session, until)
 
 pytestmark = pytest.mark.asyncio
+PATCHED = [sys.executable, str(ROOT / "tests" / "lsp_patched_server.py")]  # see that file
 
 SOURCE = """\
 import numpy as np
@@ -233,8 +234,7 @@ async def test_syntax_error_is_one_diagnostic_on_its_line(tmp_path):
 
 async def test_a_failing_rule_is_logged_and_the_others_still_report(tmp_path):
     path = write(tmp_path, {"losses.py": SOURCE}) / "losses.py"
-    command = [sys.executable, str(ROOT / "tests" / "lsp_broken_rule.py")]
-    async with session(tmp_path, command=command) as client:
+    async with session(tmp_path, command=PATCHED) as client:
         uri = open_file(client, path)
         assert codes(await diagnostics(client, uri, 1)) == ["LOSS110", "LOSS101"]
         change(client, uri, 2, SOURCE + "\n")
@@ -242,6 +242,14 @@ async def test_a_failing_rule_is_logged_and_the_others_still_report(tmp_path):
     logged = [m.message for m in client.log_messages if "LOSS999" in m.message]
     assert len(logged) == 1 and "ValueError: a bug in a rule" in logged[0]
     assert client.messages == []
+
+
+async def test_severity_comes_from_the_rule(tmp_path):
+    path = write(tmp_path, {"losses.py": SOURCE}) / "losses.py"
+    async with session(tmp_path, command=PATCHED) as client:
+        found = await diagnostics(client, open_file(client, path), 1)
+    assert [(d.code, d.severity) for d in found] == [("LOSS110", types.DiagnosticSeverity.Error),
+                                                     ("LOSS101", types.DiagnosticSeverity.Information)]
 
 
 async def test_notebook_cells_read_as_one_module(tmp_path):

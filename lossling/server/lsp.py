@@ -32,7 +32,7 @@ from .. import __version__
 from ..config import ConfigError, Settings
 from ..finding import Finding, Safety
 from ..fixer import applicable
-from ..rule import rule_by_code
+from ..formats.common import rule_name, severity
 from . import analysis, pages
 from .analysis import Analysis, Cell, Document, Flagged
 from .settings import Configurations, Options, options
@@ -82,12 +82,11 @@ class Result:
 
 
 def diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
-    rule = rule_by_code().get(finding.code)
-    name = rule.name if rule else ""
+    name = rule_name(finding.code) or ""
     href = pages.page_uri(finding.code)
     return types.Diagnostic(
         range=lines.range(finding.span), message=f"{finding.message} [{name}]" if name else finding.message,
-        severity=SEVERITY.get(getattr(rule, "severity", "warning"), types.DiagnosticSeverity.Warning),
+        severity=SEVERITY.get(severity(finding.code), types.DiagnosticSeverity.Warning),
         code=finding.code, code_description=types.CodeDescription(href) if href else None, source="lossling",
         data={"name": name, "fix": finding.fix.safety.value if finding.fix else Safety.NONE.value})
 
