@@ -48,9 +48,13 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """Edits that remove a finding. ``title`` says what the fix does in a few words ("Use `log_softmax`"), set
+    by the rule beside the edits, so no message or editor action has to read it back out of the edit text."""
+
     edits: tuple[Edit, ...]
     safety: Safety
     imports: tuple[Import, ...] = ()
+    title: str = ""
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,11 @@ class Rule:
         return Finding(self.code, message, module.span(node), fix, module.path)
 
     def replace(self, module: Module, node: ast.AST, text: str, *imports: Import | None,
-                safety: Safety | None = None) -> Fix:
-        """A fix that replaces the expression ``node`` with ``text`` (adding ``imports`` the text needs)."""
-        return Fix((Edit(module.span(node), text),), safety or self.fix_safety, tuple(i for i in imports if i))
+                safety: Safety | None = None, title: str = "") -> Fix:
+        """A fix that replaces the expression ``node`` with ``text`` (adding ``imports`` the text needs);
+        ``title`` says what it does ("Use `torch.log1p`")."""
+        return Fix((Edit(module.span(node), text),), safety or self.fix_safety, tuple(i for i in imports if i),
+                   title)
 
 
 @lru_cache(maxsize=None)

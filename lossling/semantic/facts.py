@@ -471,6 +471,13 @@ class Facts:
             self._calls_of[id(function)] = found
         return found
 
+    def is_receiver(self, node: ast.AST) -> bool:
+        """Whether ``node`` reads a method's first parameter (``self``, whatever it is called): the instance."""
+        if not isinstance(node, ast.Name):
+            return False
+        defs = self.definitions(node)
+        return bool(defs) and all(d.kind == "param" and _receiver_param(self.module, d.scope, d.node) for d in defs)
+
     def callee(self, call: ast.Call) -> ast.AST | None:
         """The function definition ``call`` calls in this file, if it can be told."""
         func = call.func
@@ -478,7 +485,7 @@ class Facts:
         if isinstance(func, ast.Name):
             d = self.unique(func)
             return d.node if d is not None and d.kind == "def" and not isinstance(d.node, ast.ClassDef) else None
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        if isinstance(func, ast.Attribute) and self.is_receiver(func.value):
             cls = module.enclosing_class(call)
             if cls is not None:
                 for stmt in cls.body:
@@ -548,7 +555,7 @@ class Facts:
             eps, tiny, biggest = _FINFO[dtype]
             number = {"eps": eps, "tiny": tiny, "smallest_normal": tiny, "max": biggest, "min": -biggest}[attr]
             return constant(number, dtype)
-        if isinstance(node.value, ast.Name) and node.value.id == "self":
+        if self.is_receiver(node.value):
             return self._self_attribute(node, frame)
         return UNKNOWN
 
@@ -1190,9 +1197,8 @@ class Facts:
                         for d in self.definitions(child):
                             if d.kind == "assign" and d.value is not None:
                                 todo.append((d.value, left - 1))
-                elif isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and (
-                        child.value.id == "self"):
-                    found.add("self." + child.attr)
+                elif isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name):
+                    found.add(f"{child.value.id}.{child.attr}")  # self.n, cfg.n
         return found
 
     def _value_names(self, test: ast.AST) -> set[str]:
@@ -1211,8 +1217,8 @@ class Facts:
                 continue
             if isinstance(node, ast.Name):
                 found.add(node.id)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-                found.add("self." + node.attr)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                found.add(f"{node.value.id}.{node.attr}")
             stack.extend(ast.iter_child_nodes(node))
         return found
 

@@ -121,7 +121,7 @@ def _worth_astroid(module: Module, node: ast.Name | ast.Attribute) -> bool:
         node = node.value
     if not isinstance(node, ast.Name):
         return False
-    if node.id == "self":
+    if module.facts.is_receiver(node):
         return True
     scope_node = module.scope_node(node)
     for scope in {id(scope_node): scope_node, id(module.tree): module.tree}.values():

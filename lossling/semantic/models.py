@@ -182,7 +182,7 @@ class _Reader:
         if model is None or depth <= 0:
             return None
         module = self.module
-        if isinstance(model, ast.Name) and model.id == "self":  # self(x) inside the model's own class
+        if self.module.facts.is_receiver(model):  # self(x) inside the model's own class
             cls = module.enclosing_class(model)
             return self._class(cls, depth - 1) if cls is not None else None
         value = module.resolve(model)

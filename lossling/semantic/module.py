@@ -338,7 +338,7 @@ class Module:
 
     def attribute_value(self, node: ast.Attribute) -> ast.expr | None:
         """``self.act`` -> the value of the one ``self.act = ...`` in the class's methods."""
-        if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+        if not self.facts.is_receiver(node.value):
             return None
         cls = self.enclosing_class(node)
         if cls is None:
@@ -355,8 +355,7 @@ class Module:
             for stmt in self.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
-                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                            and target.value.id == "self"):
+                    if isinstance(target, ast.Attribute) and self.facts.is_receiver(target.value):
                         cls = self.enclosing_class(stmt)
                         if cls is not None:
                             value = stmt.value if isinstance(stmt, ast.Assign) and len(targets) == 1 else None
