@@ -29,8 +29,11 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```$", README, flags=re.MULTILINE | re.DOTALL)
 
 
+VENV = "python3 -m venv .venv && . .venv/bin/activate && "  # a fresh machine: pip installs into an environment
+
+
 def test_first_command_checks_the_bundled_examples():
-    assert blocks("bash")[0].strip() == "python -m pip install . && lossling check fixtures/examples"
+    assert blocks("bash")[0].strip() == VENV + "python -m pip install . && lossling check fixtures/examples"
     run = subprocess.run([sys.executable, "-m", "lossling", "check", "fixtures/examples"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stderr
@@ -41,7 +44,7 @@ def test_test_command_is_what_ci_runs():
     """.ci/run takes the first bash block after the marker; it must stay the install-and-test command."""
     after = README.split("<!-- test-command -->", 1)[1]
     command = re.search(r"^```bash\n(.*?)^```$", after, flags=re.MULTILINE | re.DOTALL).group(1).strip()
-    assert command == 'python -m pip install -e ".[test]" && python -m pytest'
+    assert command == VENV + 'python -m pip install -e ".[test]" && python -m pytest'
 
 
 def test_rules_table_is_in_sync_with_the_rules():
@@ -82,6 +85,22 @@ def test_configuration_example_is_valid():
 def test_ruff_snippet_declares_the_codes_external():
     ruff = next(b for b in blocks("toml") if "[tool.ruff.lint]" in b)
     assert tomllib.loads(ruff)["tool"]["ruff"]["lint"]["external"] == ["LOSS"]
+
+
+def test_install_lines_install_from_the_clone_not_from_an_index():
+    """lossling is not on PyPI: every pip line installs the clone ('.', with extras), never 'lossling' by name."""
+    installs = re.findall(r"pip install (?:-e )?(\S+)", README)
+    assert installs
+    assert all(target.strip('"').startswith(".") for target in installs), installs
+
+
+def test_pre_commit_snippet_pins_the_version_tag():
+    """A branch is a mutable reference pre-commit never fetches again: the example pins this version's tag."""
+    from lossling import __version__
+
+    config = yaml.safe_load(next(b for b in blocks("yaml") if "repos:" in b))
+    assert [repo["rev"] for repo in config["repos"]] == [f"v{__version__}"]
+    assert f"git tag v{__version__}" in README
 
 
 def test_pre_commit_snippet_names_real_hooks():
