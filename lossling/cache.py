@@ -108,7 +108,7 @@ def _plain(finding: Finding) -> dict:
             "fix": None if fix is None else {
                 "safety": fix.safety.value,
                 "edits": [[list(_span(e.span)), e.text] for e in fix.edits],
-                "imports": [[i.module, i.name, i.alias] for i in fix.imports]}}
+                "imports": [[i.module, i.name, i.alias] for i in fix.imports], "title": fix.title}}
 
 
 def _span(span: Span) -> tuple[int, int, int, int]:
@@ -119,7 +119,7 @@ def _finding(data: dict, path: str) -> Finding:
     fix = data["fix"]
     if fix is not None:
         fix = Fix(tuple(Edit(Span(*span), text) for span, text in fix["edits"]), Safety(fix["safety"]),
-                  tuple(Import(*i) for i in fix["imports"]))
+                  tuple(Import(*i) for i in fix["imports"]), fix["title"])
     return Finding(data["code"], data["message"], Span(*data["span"]), fix, path, data["cell"])
 
 

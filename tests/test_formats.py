@@ -109,6 +109,27 @@ def test_full_names_an_unsafe_fix_with_its_flag(tmp_path, unsafe_rule):
     assert out.endswith("  = unsafe fix (lossling fix --unsafe-fixes): torch.log(p + 1e-12)\n")
 
 
+def test_a_fix_with_a_title_is_named_by_it_in_full_and_json(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from lossling.config import Settings
+
+    class Titled(UnsafeEps):
+        def check(self, module):
+            for finding in super().check(module):
+                yield replace(finding, fix=replace(finding.fix, title="Add an eps inside the log"))
+
+    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [Titled()])
+    write(tmp_path, {"m.py": "import torch\n\n\ndef f(p):\n    return torch.log(p)\n"})
+    out = run("check", "--format", "full", "m.py", cwd=tmp_path).out
+    assert out.endswith("  = unsafe fix (lossling fix --unsafe-fixes): Add an eps inside the log\n")
+    (finding,) = json.loads(run("check", "--format", "json", "m.py", cwd=tmp_path).out)["findings"]
+    assert finding["fix"]["title"] == "Add an eps inside the log"
+    cache = str(tmp_path / "cache")
+    for _ in range(2):  # stored, then read back from the cache
+        assert run("check", "--format", "full", "--cache-dir", cache, "m.py", cwd=tmp_path).out == out
+
+
 def test_summary_counts_safe_and_unsafe_fixes_and_files_not_checked(tmp_path, unsafe_rule):
     write(tmp_path, {"m.py": MIXED})
     result = run("check", *ONLY, "m.py", cwd=tmp_path)

@@ -29,7 +29,7 @@ def error_object(result: FileResult) -> dict:
 def _fix(finding: Finding) -> dict | None:
     if finding.fix is None:
         return None
-    return {"safety": finding.fix.safety.value,
+    return {"safety": finding.fix.safety.value, "title": finding.fix.title or None,
             "edits": [{"line": e.span.line, "column": e.span.col + 1, "end_line": e.span.end_line,
                        "end_column": e.span.end_col + 1, "content": e.text} for e in finding.fix.edits]}
 

@@ -116,6 +116,8 @@ def _fix_note(finding: Finding, report: Report, style: Style) -> list[str]:
     bar = style.gutter("  =")
     how = "fix" if report.fixable(finding) else "unsafe fix (lossling fix --unsafe-fixes)"
     edits = fix.edits
+    if fix.title:
+        return [f"{bar} {how}: {fix.title}"]
     if len(edits) == 1 and "\n" not in edits[0].text:
         return [f"{bar} {how}: {edits[0].text}"]
     return [f"{bar} {how}: {len(edits)} edit{'s' * (len(edits) != 1)}"]
