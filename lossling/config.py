@@ -238,11 +238,11 @@ def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
 def _options(value: Any, where: str, section: str) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: 'options' must be a table of rule codes")
-    rules = {rule.code: rule for rule in all_rules()}
-    names = {rule.name: rule.code for rule in all_rules()}
+    rules = {known.code: known for known in all_rules()}
+    names = {known.name: known.code for known in all_rules()}
     result = []
     for key, settings in value.items():
-        code = names.get(key, key)
+        code = str(names.get(key, key))  # TOML keys are strings
         rule = rules.get(code)
         if rule is None:
             raise ConfigError(f"{where}: unknown rule '{key}' in [{section}]")

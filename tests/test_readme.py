@@ -130,3 +130,20 @@ def test_editor_snippets_start_the_server_with_valid_options():
     for raw in (documented, helix["language-server"]["lossling"]["config"]):
         chosen, problems = options(raw)
         assert problems == [] and chosen.fix_all is True
+
+
+def test_every_command_and_option_is_in_the_readme():
+    import argparse
+
+    from lossling.cli import _parser
+
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, sub in commands.choices.items():
+        if f"lossling {name}" not in README:
+            missing.append(f"lossling {name}")
+        for action in sub._actions:
+            long = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
+            if long and not any(re.search(rf"[`/]{re.escape(o)}(?![-\w])", README) for o in long):
+                missing.append(f"{name} {long[0]}")
+    assert not missing, f"not in README.md: {missing}"
