@@ -16,6 +16,7 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import atom, call_args, rewritten, sibling, stable_call
 from ..rule import Rule, Safety
+from ..semantic import formulas
 from ..semantic.formulas import factors, wrappers
 from ..semantic.inference import dtype_eps, one_minus, repeatable
 from ..semantic.module import Module, OpCall
@@ -162,11 +163,8 @@ def _kind(module: Module, log: OpCall, v: ast.expr) -> str | None:
 def _cross_entropy_shape(module: Module, log: OpCall) -> bool:
     """Whether the log is a cross-entropy term: negated and reduced or weighted (``-mean(y * log(p))``,
     ``-log(pt).mean()``), or reduced beside another factor (``sum(t * log(p))``)."""
-    product = log.node
-    while isinstance(module.parent(product), (ast.BinOp, ast.UnaryOp)) and isinstance(
-            module.parent(product).op, (ast.Mult, ast.USub)):
-        product = module.parent(product)
-    sign, parts = factors(product)
+    product = formulas.product(module, log.node)
+    sign, parts = factors(product, module)
     around = wrappers(module, product, terms=True)
     weighted = len(parts) > 1
     reduced = bool(around.reductions)

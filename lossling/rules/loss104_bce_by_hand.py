@@ -110,8 +110,8 @@ class BceByHand(Rule):
 def _match(module: Module, chain: ast.expr) -> Bce | None:
     """The two BCE terms in a + / - chain: ``y*log(p)`` and ``(1-y)*log(1-p)`` with the same sign."""
     found = []
-    for sign, term in terms(chain):
-        factor_sign, parts = factors(term)
+    for sign, term in terms(chain, module=module):
+        factor_sign, parts = factors(term, module)
         logs = [(i, module.op(f)) for i, f in enumerate(parts) if module.op(f) is not None and module.op(f).op == "log"]
         if len(logs) != 1:
             continue
@@ -127,7 +127,7 @@ def _match(module: Module, chain: ast.expr) -> Bce | None:
             for y in rest_p:
                 for other in rest_q:
                     if same(module, one_minus(module, other), y):
-                        exact = len(found) == 2 == len(terms(chain)) and len(rest_p) == 1 == len(rest_q)
+                        exact = len(found) == 2 == len(terms(chain, module=module)) and len(rest_p) == 1 == len(rest_q)
                         return Bce(chain, log_p, log_q, log_p.input, y, sign_p, exact)
     return None
 

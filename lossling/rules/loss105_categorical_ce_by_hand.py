@@ -83,11 +83,8 @@ def _dense(module: Module, log: OpCall):
     softmax = module.op_of(log.input, "softmax")
     if softmax is None:
         return None
-    product = log.node
-    while isinstance(module.parent(product), (ast.BinOp, ast.UnaryOp)) and (
-            isinstance(module.parent(product).op, (ast.Mult, ast.USub))):
-        product = module.parent(product)
-    sign, parts = factors(product)
+    product = formulas.product(module, log.node)
+    sign, parts = factors(product, module)
     if len(parts) < 2 or not any(p is log.node for p in parts):
         return None
     outer = wrappers(module, product)

@@ -219,6 +219,34 @@ for _qualname, _api in FUNCTIONS.items():
 for _method, _op in TENSOR_METHODS.items():
     SPELLINGS.setdefault(_op, set()).add(_method)
 
+# Arithmetic in call form, one table for every rule and the value analysis: ``a.add(b)`` is ``a + b``,
+# ``torch.mul(a, b)`` is ``a * b``, ``tf.math.subtract(a, b)`` is ``a - b``, ``x.neg()`` is ``-x``, ``torch.rsub(a,
+# b)`` is ``b - a``; an in-place method (``x.add_(b)``) is the same operator applied to its receiver. Operators:
+# add, sub, mul, div, pow, neg, rsub (``Module.arith`` turns them into ``ast`` operators).
+_OPERATOR_METHODS = "add sub subtract>sub mul multiply>mul div divide>div true_divide>div pow neg negative>neg"
+_OPERATOR_FUNCTIONS = {
+    "torch": "add sub subtract>sub mul multiply>mul div divide>div true_divide>div pow neg negative>neg rsub",
+    "tf": "add subtract>sub multiply>mul divide>div truediv>div realdiv>div pow negative>neg",
+    "tf1": "add subtract>sub multiply>mul divide>div truediv>div realdiv>div div pow negative>neg",
+    "keras": "add subtract>sub multiply>mul divide>div true_divide>div power>pow negative>neg",
+    "jax": "add subtract>sub multiply>mul divide>div true_divide>div power>pow negative>neg",
+    "numpy": "add subtract>sub multiply>mul divide>div true_divide>div power>pow negative>neg",
+}
+_OPERATOR_NAMESPACES = {
+    "torch": ("torch",), "tf": ("tensorflow", "tensorflow.math"),
+    "tf1": ("tensorflow.compat.v1", "tensorflow.compat.v1.math"), "keras": ("keras.ops", "tensorflow.keras.ops"),
+    "jax": ("jax.numpy",), "numpy": ("numpy",),
+}
+OPERATOR_METHODS: dict[str, str] = dict(_parse(_OPERATOR_METHODS))
+"""Tensor method name -> operator (add, sub, mul, div, pow, neg); ``name_`` is the in-place form."""
+OPERATOR_FUNCTIONS: dict[str, str] = {
+    f"{namespace}.{spelled}": operator
+    for framework, spec in _OPERATOR_FUNCTIONS.items()
+    for namespace in _OPERATOR_NAMESPACES[framework]
+    for spelled, operator in _parse(spec)
+}
+"""Qualified function name -> operator (add, sub, mul, div, pow, neg, rsub)."""
+
 # Roots whose import makes a file "framework code" (tensors flow through it).
 FRAMEWORK_ROOTS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
 

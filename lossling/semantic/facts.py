@@ -42,7 +42,7 @@ TENSOR_ONLY = frozenset({
     "sigmoid", "softmax", "log_softmax", "logsumexp", "backward", "detach", "unsqueeze", "numel", "clamp",
     "clamp_min", "clamp_max", "masked_fill", "log", "exp", "log1p", "expm1", "sqrt", "rsqrt", "relu", "float",
     "double", "half", "bfloat16", "long", "bool", "cuda", "to", "type_as", "new_zeros", "new_ones", "new_full",
-    "new_tensor", "isnan", "isinf", "isfinite", "abs", "pow", "div", "mul", "add", "sub", "true_divide",
+    "new_tensor", "isnan", "isinf", "isfinite", "abs", "pow", "div", "mul", "sub", "true_divide",
     "logical_not", "gather", "index_select", "masked_select", "permute", "contiguous", "requires_grad_", "dim",
     "size", "norm", "square", "neg", "reciprocal", "sign", "nan_to_num", "topk", "softplus", "tanh", "cosh",
     "xlogy", "nansum", "nanmean", "count_nonzero", "amax", "amin", "log2", "log10", "view_as", "expand_as",
@@ -619,8 +619,8 @@ class Facts:
         if op_type is ast.Mult:
             return _product(a, b, kind, dtype, grad)
         if op_type is ast.Div:
-            left = node.left if isinstance(node, ast.BinOp) else None
-            right = node.right if isinstance(node, ast.BinOp) else None
+            found = self.module.arith(node)
+            left, right = (found.left, found.right) if found is not None and not found.inplace else (None, None)
             return self._quotient(a, b, kind, "f32" if dtype in ("int", "bool") and kind in TENSORS else (
                 "f64" if dtype in ("int", "bool") else dtype), grad, left, right, frame)
         if op_type is ast.Pow:
@@ -668,6 +668,12 @@ class Facts:
         call = module.op(node)
         if call is not None:
             return self._op(call, frame)
+        arith = module.arith(node)  # a.add(b), torch.mul(a, b), x.neg(): the operators' transfer rules
+        if arith is not None:
+            if arith.right is None:
+                return _negate(self.value(arith.left, frame))
+            return self._arith(arith.op(), self.value(arith.left, frame), self.value(arith.right, frame), node,
+                               frame)
         func = node.func
         if isinstance(func, ast.Name) and module.qualname(func) is None and not self.definitions(func):
             return self._builtin(func.id, node, frame)
@@ -834,6 +840,11 @@ class Facts:
             method = node.func.attr[:-1]
             if method == "zero":
                 return constant(0.0).but(kind=before.kind, dtype=before.dtype, grad=before.grad)
+            arith = module.arith(node)  # x.add_(eps), x.mul_(2), x.neg_()
+            if arith is not None and arith.inplace and root_matches(node.func.value, d.name):
+                if arith.right is None:
+                    return _negate(before)
+                return self._arith(arith.op(), before, self.value(arith.right, frame), node, frame)
             op = apis.TENSOR_METHODS.get(method)
             if op is not None and root_matches(node.func.value, d.name):
                 probe = _Probe(op, node, before)
@@ -1329,15 +1340,26 @@ class Facts:
             return True
         if depth <= 0:
             return False
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return any(self.value(side).positive and self.value(side).kind == "number" or (
-                self.value(side).positive and self.value(side).lo == self.value(side).hi)
-                for side in (node.left, node.right))
+        added = self.module.arith(node)  # x + 1e-8, x.add(eps), x.add_(eps)
+        if added is not None and added.op is ast.Add and added.right is not None:
+            return any(self._positive_constant(side) for side in (added.left, added.right))
         if isinstance(node, ast.Name):
             defs = self.definitions(node)
-            return bool(defs) and all(d.kind == "assign" and self.guarded(d.value, depth - 1) for d in defs)
+            return bool(defs) and all(self._guarding(d, depth - 1) for d in defs)
         inner = self.unwrapped(node)
         return inner is not None and self.guarded(inner, depth - 1)
+
+    def _positive_constant(self, node: ast.AST) -> bool:
+        value = self.value(node)
+        return value.positive and (value.kind == "number" or value.lo == value.hi)
+
+    def _guarding(self, d: Def, depth: int) -> bool:
+        """A definition that keeps its name away from 0: ``x = v + eps``, ``x += eps``, ``x.add_(eps)``."""
+        if d.kind == "assign":
+            return self.guarded(d.value, depth)
+        if d.kind == "aug":
+            return isinstance(d.node.op, ast.Add) and self._positive_constant(d.value)  # type: ignore[attr-defined]
+        return d.kind == "mutate" and self.guarded(d.node, depth)
 
     def unwrapped(self, node: ast.AST | None) -> ast.expr | None:
         """The operand of an op that keeps its input's values (a dtype, device or layout change: ``d.float()``,

@@ -11,31 +11,72 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .module import Module, OpCall
+from .module import Arith, Module, OpCall
 
 REDUCTIONS = ("sum", "mean")
 
 
-def terms(node: ast.AST, sign: int = 1) -> list[tuple[int, ast.expr]]:
-    """``a - b + -c`` -> [(1, a), (-1, b), (-1, c)]: the signed summands of a chain of + and -."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        right = -sign if isinstance(node.op, ast.Sub) else sign
-        return terms(node.left, sign) + terms(node.right, right)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return terms(node.operand, -sign)
-    return [(sign, node)]
+def terms(node: ast.AST, sign: int = 1, module: Module | None = None) -> list[tuple[int, ast.expr]]:
+    """``a - b + -c`` -> [(1, a), (-1, b), (-1, c)]: the signed summands of a chain of + and - (with ``module``, in
+    any spelling: ``a.add(b)``, ``torch.sub(a, b)``, ``x.neg()``)."""
+    found = _arith(module, node)
+    if found is not None and found.op in (ast.Add, ast.Sub) and found.right is not None:
+        right = -sign if found.op is ast.Sub else sign
+        return terms(found.left, sign, module) + terms(found.right, right, module)
+    if found is not None and found.op is ast.USub:
+        return terms(found.left, -sign, module)
+    return [(sign, node)]  # type: ignore[list-item]
 
 
-def factors(node: ast.AST) -> tuple[int, list[ast.expr]]:
-    """``-y * log(p) * w`` -> (-1, [y, log(p), w]): the sign and factors of a product (unary minus pulled out)."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        left_sign, left = factors(node.left)
-        right_sign, right = factors(node.right)
+def factors(node: ast.AST, module: Module | None = None) -> tuple[int, list[ast.expr]]:
+    """``-y * log(p) * w`` -> (-1, [y, log(p), w]): the sign and factors of a product (unary minus pulled out;
+    with ``module``, in any spelling: ``y.mul(p.log())``, ``torch.mul(y, w)``, ``x.neg()``)."""
+    found = _arith(module, node)
+    if found is not None and found.op is ast.Mult and found.right is not None:
+        left_sign, left = factors(found.left, module)
+        right_sign, right = factors(found.right, module)
         return left_sign * right_sign, left + right
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        sign, inner = factors(node.operand)
+    if found is not None and found.op is ast.USub:
+        sign, inner = factors(found.left, module)
         return -sign, inner
-    return 1, [node]
+    return 1, [node]  # type: ignore[list-item]
+
+
+def _arith(module: Module | None, node: ast.AST | None) -> Arith | None:
+    """``node`` as arithmetic: any spelling with ``module``, else only the operators themselves. In-place forms
+    (``x.add_(b)``) are not formulas: they change ``x`` too."""
+    if module is not None:
+        found = module.arith(node)
+        return found if found is not None and not found.inplace else None
+    if isinstance(node, ast.BinOp):
+        return Arith(type(node.op), node.left, node.right, node)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return Arith(ast.USub, node.operand, None, node)
+    return None
+
+
+def operand_of(module: Module, node: ast.AST) -> tuple[Arith, ast.expr] | None:
+    """The arithmetic ``node`` is an operand of, and that operation's node: for ``b`` in ``a * b``, ``a.mul(b)``
+    or ``torch.mul(a, b)``, the multiplication."""
+    parent = module.parent(node)
+    if isinstance(parent, ast.Attribute) and parent.value is node:  # the receiver of a.mul(b)
+        parent = module.parent(parent)
+    elif isinstance(parent, ast.keyword):
+        parent = module.parent(parent)
+    found = _arith(module, parent)
+    if found is None or not (found.left is node or found.right is node):
+        return None
+    return found, found.node
+
+
+def product(module: Module, node: ast.expr) -> ast.expr:
+    """The outermost product ``node`` is a factor of, through ``*`` and unary minus in any spelling (``node``
+    itself when it is in none): for ``log(p)`` in ``-y * log(p) * w``, the whole product."""
+    while True:
+        around = operand_of(module, node)
+        if around is None or around[0].op not in (ast.Mult, ast.USub):
+            return node
+        node = around[1]
 
 
 @dataclass
@@ -56,15 +97,17 @@ def wrappers(module: Module, node: ast.expr, limit: int = 2, terms: bool = False
     current = node
     while True:
         parent = module.parent(current)
-        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
-            found.sign, current = -found.sign, parent
-        elif isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult) and module.const(
-                parent.right if parent.left is current else parent.left) == -1.0:
-            found.sign, current = -found.sign, parent
-        elif terms and isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
-            if isinstance(parent.op, ast.Sub) and parent.right is current:
+        around = operand_of(module, current)
+        op = around[0].op if around is not None else None
+        if op is ast.USub:
+            found.sign, current = -found.sign, around[1]  # type: ignore[index]
+        elif op is ast.Mult and module.const(
+                around[0].right if around[0].left is current else around[0].left) == -1.0:  # type: ignore[index]
+            found.sign, current = -found.sign, around[1]  # type: ignore[index]
+        elif terms and op in (ast.Add, ast.Sub):
+            if op is ast.Sub and around[0].right is current:  # type: ignore[index]
                 found.sign = -found.sign  # a term of a sum: a - term
-            current = parent
+            current = around[1]  # type: ignore[index]
         elif terms and isinstance(parent, ast.Assign) and parent.value is current and (
                 use := _only_use(module, parent)):
             current = use  # terms = y * log(p) ... -mean(terms)
@@ -112,12 +155,12 @@ def outermost_sum(module: Module, node: ast.expr) -> ast.expr:
     for ``log(p)`` in ``-(y * log(p) + (1 - y) * log(1 - p))``, the ``+``."""
     current, chain = node, node
     while True:
-        parent = module.parent(current)
-        if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
-            current = chain = parent
-        elif (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult)) or (
-                isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub)):
-            current = parent
+        around = operand_of(module, current)
+        op = around[0].op if around is not None else None
+        if op in (ast.Add, ast.Sub):
+            current = chain = around[1]  # type: ignore[index]
+        elif op in (ast.Mult, ast.USub):
+            current = around[1]  # type: ignore[index]
         else:
             return chain
 

@@ -415,9 +415,10 @@ def clip_bounds(call: Any) -> tuple[ast.expr | None, ast.expr | None]:
 
 
 def one_minus(module: Module, node: ast.AST | None) -> ast.expr | None:
-    """``eps`` in ``1 - eps`` (also ``1. - eps``), else None."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and module.const(node.left) == 1.0:
-        return node.right
+    """``p`` in ``1 - p`` in any spelling (``1. - p``, ``torch.sub(1, p)``, ``torch.rsub(p, 1)``), else None."""
+    found = module.arith(node)
+    if found is not None and found.op is ast.Sub and not found.inplace and module.const(found.left) == 1.0:
+        return found.right
     return None
 
 

@@ -75,6 +75,25 @@ class OpCall:
         return None
 
 
+@dataclass(frozen=True)
+class Arith:
+    """Arithmetic in any spelling (``apis.OPERATOR_METHODS``/``OPERATOR_FUNCTIONS``): ``a + b``, ``a.add(b)``,
+    ``torch.add(a, b)``, ``-a``, ``a.neg()``. ``op`` is the ``ast`` operator class (``ast.Add``, ``ast.Sub``,
+    ``ast.Mult``, ``ast.Div``, ``ast.Pow``; ``ast.USub`` for a negation, whose ``right`` is None); ``inplace`` marks
+    ``x.add_(b)``, which also changes ``x``."""
+
+    op: type
+    left: ast.expr
+    right: ast.expr | None
+    node: ast.expr
+    inplace: bool = False
+
+
+_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div, "pow": ast.Pow, "neg": ast.USub}
+_FIRST = ("input", "x", "x1", "a", "self")
+_SECOND = ("other", "y", "x2", "b", "exponent")
+
+
 class Module:
     """One file, parsed once, with imports resolved and bindings indexed on demand."""
 
@@ -87,6 +106,7 @@ class Module:
         self._qualnames: dict[int, str | None] = {}
         self._ops: dict[str, list[OpCall]] = {}
         self._opcalls: dict[int, OpCall | None] = {}
+        self._ariths: dict[int, Arith | None] = {}
         self._built: Index | None = None
         self._module_calls: dict[str, set[str]] | None = None
         self._class_attrs: dict[int, dict[str, list[ast.expr | None]]] | None = None
@@ -267,6 +287,47 @@ class Module:
             if root in frameworks:
                 return name
         return "numpy"
+
+    def arith(self, node: ast.AST | None) -> Arith | None:
+        """``node`` as arithmetic, whichever way it is spelled (see ``Arith``), or None."""
+        if isinstance(node, ast.BinOp):
+            return Arith(type(node.op), node.left, node.right, node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return Arith(ast.USub, node.operand, None, node)
+        if not isinstance(node, ast.Call):
+            return None
+        key = id(node)
+        if key not in self._ariths:
+            self._ariths[key] = self._call_arith(node)
+        return self._ariths[key]
+
+    def _call_arith(self, node: ast.Call) -> Arith | None:
+        func = node.func
+        qualname = self.qualname(func)
+        if qualname is not None:
+            operator = apis.OPERATOR_FUNCTIONS.get(qualname)
+            if operator is None:
+                return None
+            operands = _operands(node, 1 if operator == "neg" else 2, None)
+            if operands is None:
+                return None
+            if operator == "rsub":  # torch.rsub(a, b) is b - a
+                return Arith(ast.Sub, operands[1], operands[0], node)  # type: ignore[arg-type]
+            return Arith(_OPERATORS[operator], operands[0], operands[1] if len(operands) > 1 else None, node)
+        if not isinstance(func, ast.Attribute):
+            return None
+        inplace = func.attr.endswith("_") and not func.attr.endswith("__")
+        operator = apis.OPERATOR_METHODS.get(func.attr[:-1] if inplace else func.attr)
+        if operator is None or not self.frameworks:
+            return None
+        receiver = self.facts.value(func.value)
+        if receiver.kind in ("other", "number") or (
+                operator == "add" and not inplace and not receiver.tensor and isinstance(self.parent(node), ast.Expr)):
+            return None  # a set's s.add(x), used as a statement
+        operands = _operands(node, 0 if operator == "neg" else 1, func.value)
+        if operands is None:
+            return None
+        return Arith(_OPERATORS[operator], operands[0], operands[1] if len(operands) > 1 else None, node, inplace)
 
     def ops(self, *names: str) -> list[OpCall]:
         """Every call of the given ops in the file, in source order."""
@@ -500,6 +561,28 @@ class Module:
         if bound in self.scope(self.tree).bindings:
             return None
         return spelled, needed
+
+
+def _operands(call: ast.Call, count: int, receiver: ast.expr | None) -> list[ast.expr] | None:
+    """The operands of an operator call: the receiver (for a method) and ``count`` arguments, by position or by
+    their keywords, and nothing else but TensorFlow's ``name=``. None for any other argument (``alpha=``,
+    ``out=``, ``rounding_mode=``), which makes the call more than the operator."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > count:
+        return None
+    found: list[ast.expr | None] = [*([receiver] if receiver is not None else []), *call.args]
+    found += [None] * (count + (receiver is not None) - len(found))
+    names = (_SECOND,) if receiver is not None else (_FIRST, _SECOND)[:count]
+    for keyword in call.keywords:
+        slot = next((i for i, spellings in enumerate(names) if keyword.arg in spellings), None)
+        if keyword.arg == "name":
+            continue
+        if slot is None:
+            return None
+        slot += receiver is not None
+        if found[slot] is not None:
+            return None
+        found[slot] = keyword.value
+    return None if any(operand is None for operand in found) else found  # type: ignore[return-value]
 
 
 _ARITH = {

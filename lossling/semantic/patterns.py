@@ -22,14 +22,16 @@ _INPUT_KEYWORDS = ("input", "input_tensor", "x", "a")
 
 
 def plus_one(module: Module, node: ast.AST | None) -> ast.expr | None:
-    """``t`` when ``node`` is ``1 + t`` or ``t + 1`` (1 a numeric constant, ``t`` not constant), else None."""
-    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+    """``t`` when ``node`` is ``1 + t`` or ``t + 1`` in any spelling (``t.add(1)``, ``torch.add(t, 1)``; 1 a
+    numeric constant, ``t`` not constant; not the in-place ``t.add_(1)``), else None."""
+    found = module.arith(node)
+    if found is None or found.op is not ast.Add or found.inplace or found.right is None:
         return None
-    left, right = module.const(node.left), module.const(node.right)
+    left, right = module.const(found.left), module.const(found.right)
     if left == 1.0 and right is None:
-        return node.right
+        return found.right
     if right == 1.0 and left is None:
-        return node.left
+        return found.left
     return None
 
 
