@@ -113,7 +113,7 @@ def main() -> int:
     engine = []
     for _ in range(5):
         start = time.perf_counter()
-        findings = check_source(text, "losses.py", Settings())
+        findings = check_source(text, "losses.py", Settings().rules("losses.py")).findings
         engine.append(time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as folder:
         latencies = asyncio.run(measure(text, args.changes, Path(folder)))

@@ -19,8 +19,9 @@ from pathlib import Path
 from bench import CORPUS, fetch
 
 from lossling.config import Settings
-from lossling.engine import SourceError, check_source, read
-from lossling.fixer import fix_source
+from lossling.document import PythonSource, check_document, fix_document, read_document
+from lossling.engine import SourceError
+from lossling.files import read_bytes
 
 
 def changed_lines(before: str, after: str) -> tuple[set[int], list[str]]:
@@ -45,26 +46,31 @@ def main() -> int:
         shutil.copytree(corpus, copy)
         for path in sorted(copy.rglob("*.py")):
             counts["files"] += 1
+            rules = settings.rules(str(path))
             try:
-                text = read(str(path)).text
-                reported = check_source(text, str(path), settings)
-                result = fix_source(text, str(path), settings, unsafe=True)
+                document = read_document(PythonSource, read_bytes(str(path)), str(path))
             except SourceError as error:
                 counts["errors"] += 1
                 print(f"{path.relative_to(copy)}: not checked: {error}")
                 continue
-            if result.text == text:
+            checked, result = check_document(document, rules), fix_document(document, rules, unsafe=True)
+            if checked.error or result.error:
+                counts["errors"] += 1
+                print(f"{path.relative_to(copy)}: not checked: {checked.error or result.error}")
+                continue
+            reported, text = checked.findings, document.text()
+            if result.after == text:
                 continue
             counts["changed"] += 1
             counts["fixes"] += len(result.fixed)
             try:
-                compile(ast.parse(result.text), str(path), "exec")
+                compile(ast.parse(result.after), str(path), "exec")
             except SyntaxError as error:
                 counts["broken"] += 1
                 print(f"{path.relative_to(copy)}: BROKEN by the fix: {error}")
                 continue
             allowed = {line for f in reported for line in range(f.span.line, f.span.end_line + 1)}
-            touched, inserted = changed_lines(text, result.text)
+            touched, inserted = changed_lines(text, result.after)
             stray = sorted(touched - allowed)
             stray_inserts = [line for line in inserted if not line.lstrip().startswith(("import ", "from "))]
             if stray or stray_inserts:

@@ -13,60 +13,46 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
-from .config import Settings
-from .engine import SourceError, _noqa_lines, check_source, internal_error, parse, read
+from .document import Document, FixOutcome, failure, find, finish
+from .engine import SourceError, noqa_groups, parse
 from .finding import Finding
-from .runner import FixOutcome
+from .rule import Rule
+from .runner import Target, read_target
 from .suppression import noqa_codes, with_code
 
 
-def add_noqa_file(path: str, settings: Settings) -> FixOutcome:
-    """Add the comments to one file and write it back; ``fixed`` are the findings silenced, ``remaining`` those
-    a comment could not silence."""
-    if path.endswith(".ipynb"):
-        from .notebook import add_noqa_notebook
-
-        return add_noqa_notebook(path, settings)
+def add_noqa_file(target: Target) -> FixOutcome:
+    """Add the comments to one file (a notebook: to its code cells' sources) and write it back."""
     try:
-        source = read(path)
-        findings = check_source(source.text, path, settings)
-        text = with_noqa(source.text, findings)
-        remaining = check_source(text, path, settings) if text != source.text else findings
-        outcome = FixOutcome(path, source.text, text, [f for f in findings if f not in remaining], remaining)
-        if outcome.changed:
-            from .fixer import write_atomic
-
-            write_atomic(path, source.encode(text))
-        return outcome
+        _, document = read_target(target)
     except SourceError as error:
-        return FixOutcome(path, error=error)
-    except UnicodeEncodeError as error:
-        return FixOutcome(path, error=SourceError(f"cannot write the comments as {error.encoding}; left unchanged"))
-    except OSError as error:
-        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
-    except Exception as error:  # a bug: report it with the file, and go on
-        return FixOutcome(path, error=internal_error(error))
+        return FixOutcome(target.path, error=error)
+    return add_noqa_document(document, target.settings.rules(target.path), write=True)
 
 
-def with_noqa(text: str, findings: list[Finding]) -> str:
-    """``text`` with the comments that silence ``findings`` (lines of ``text``). Raises SourceError if the result
-    would not parse."""
-    changes = noqa_lines(text, findings)
-    if not changes:
-        return text
-    lines = io.StringIO(text, newline="").readlines()
-    for number, body in changes.items():
-        line = lines[number - 1]
-        lines[number - 1] = body + line[len(line.rstrip("\r\n")):]
-    new = "".join(lines)
-    parse(new)  # only comments were added: a failure here is a bug, and nothing is written
-    return new
+def add_noqa_document(document: Document, rules: list[Rule], write: bool = False) -> FixOutcome:
+    """The document with a comment silencing each finding of ``rules``, written back when ``write``; ``fixed``
+    are the findings silenced, ``remaining`` those a comment could not silence. Never raises."""
+    try:
+        if document.skip:
+            return finish(document, document, [], [], write)
+        found = find(document, rules).findings
+        changes = noqa_lines(document.source, found)
+        current, remaining = document, found
+        if changes:
+            current = document.with_lines(changes)
+            parse(current.source)  # only comments were added: a failure here is a bug, and nothing is written
+            remaining = find(current, rules).findings
+        silenced = [document.to_file(f) for f in found if f not in remaining]
+        return finish(document, current, silenced, [current.to_file(f) for f in remaining], write, "comments")
+    except Exception as error:
+        return FixOutcome(document.path, error=failure(error, fixing=True))
 
 
 def noqa_lines(text: str, findings: list[Finding]) -> dict[int, str]:
     """Line number -> that line's new text (without its line end), for every line that gets or extends a noqa.
-    The lines searched for a finding's noqa are those the engine reads for it (``_noqa_lines``)."""
-    groups = _noqa_lines(text)
+    The lines searched for a finding's noqa are those the engine reads for it (``noqa_groups``)."""
+    groups = noqa_groups(text)
     lines = io.StringIO(text, newline="").readlines()
     wanted: dict[int, set[str]] = defaultdict(set)
     for finding in findings:

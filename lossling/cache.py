@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import __version__
 from .config import Settings
-from .engine import FileResult, SourceError
+from .document import FileResult
+from .engine import SourceError
 from .finding import Edit, Finding, Fix, Import, Safety, Span
 
 CACHE_DIR = ".lossling_cache"
@@ -80,13 +81,13 @@ def _stamp(path: str) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns]
 
 
-def store(folder: str, digest: str, result: FileResult, deps: set[str] = frozenset()) -> None:
-    """Write an entry atomically; a cache that cannot be written is silently skipped. ``deps`` are the other
-    files the result was inferred from: the entry holds only while they are unchanged."""
+def store(folder: str, digest: str, result: FileResult) -> None:
+    """Write an entry atomically; a cache that cannot be written is silently skipped. The entry holds only while
+    the other files the result was inferred from (``result.deps``) are unchanged."""
     error = result.error
     data = {"findings": [_plain(f) for f in result.findings],
             "error": {"message": str(error), "line": error.line, "col": error.col} if error else None,
-            "deps": {dep: _stamp(dep) for dep in sorted(deps)}}
+            "deps": {dep: _stamp(dep) for dep in sorted(result.deps)}}
     target = _entry(folder, digest)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
@@ -16,13 +14,14 @@ from . import __version__
 from .cache import CACHE_DIR, is_cache
 from .config import (DEFAULT_EXCLUDE, ConfigError, Settings, check_codes, describe, find_config, forget, load,
                      override, per_file_ignore)
-from .discovery import discover
-from .engine import FileResult, SourceError, check_source, decode, internal_error
+from .discovery import discover, kind_of
+from .document import Document, FileResult, FixOutcome, check_document, fix_document, read_document
+from .engine import SourceError
 from .formats import (FOR_PEOPLE, FORMATS, PLAIN, Report, Style, error_line, finding_line, render, shown,
                       statistics, summary, unified_diff)
 from .pages import page_path
 from .rule import all_rules, rule_by_code
-from .runner import FixOutcome, check_files, default_jobs, fix_files, parallel_map
+from .runner import Target, check_files, default_jobs, fix_files, parallel_map
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a program stopped by Ctrl-C
@@ -189,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         for file in sorted(found):
             print(shown(file))
         return EXIT_ERROR if missing else EXIT_CLEAN
-    files = [(file, settings_for(file)) for file in found]
+    files = [Target(file, kind_of(file), settings_for(file)) for file in found]
     jobs = max(1, args.jobs)
     if args.command == "check":
         status = _check(files, args, jobs, console)
@@ -198,19 +197,19 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_ERROR if missing else status
 
 
-def _check(files: list[tuple[str, Settings]], args: argparse.Namespace, jobs: int, console: Console) -> int:
+def _check(files: list[Target], args: argparse.Namespace, jobs: int, console: Console) -> int:
     if args.add_noqa:
         return _add_noqa(files, jobs, console)
     results = sorted(check_files(files, jobs, _cache_dir(args)), key=lambda r: r.path)
-    unsafe = frozenset(path for path, settings in files if settings.unsafe_fixes)
+    unsafe = frozenset(target.path for target in files if target.settings.unsafe_fixes)
     return _report(Report(results, unsafe), args, console)
 
 
-def _add_noqa(files: list[tuple[str, Settings]], jobs: int, console: Console) -> int:
+def _add_noqa(files: list[Target], jobs: int, console: Console) -> int:
     """``--add-noqa``: silence every finding where it is, with a comment; what could not be silenced is listed."""
     from .add_noqa import add_noqa_file
 
-    outcomes = sorted(parallel_map(add_noqa_file, files, jobs), key=lambda o: o.path)
+    outcomes = sorted(parallel_map(add_noqa_file, [(target,) for target in files], jobs), key=lambda o: o.path)
     remaining = [f for o in outcomes for f in o.remaining]
     console.report("\n".join(finding_line(f) for f in remaining))
     for outcome in outcomes:
@@ -253,10 +252,10 @@ def _report(report: Report, args: argparse.Namespace, console: Console) -> int:
     return EXIT_FINDINGS if report.findings and not args.exit_zero else EXIT_CLEAN
 
 
-def _fix(files: list[tuple[str, Settings]], args: argparse.Namespace, jobs: int, console: Console) -> int:
+def _fix(files: list[Target], args: argparse.Namespace, jobs: int, console: Console) -> int:
     outcomes = sorted(fix_files(files, write=not args.diff, jobs=jobs, cache_dir=_cache_dir(args)),
                       key=lambda o: o.path)
-    unsafe = frozenset(path for path, settings in files if settings.unsafe_fixes)
+    unsafe = frozenset(target.path for target in files if target.settings.unsafe_fixes)
     return _fix_report(outcomes, args, console, unsafe)
 
 
@@ -307,36 +306,34 @@ def _fixes_by_file(outcomes: list[FixOutcome]) -> Iterator[str]:
 
 
 def _stdin(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Standard input, as the file ``--stdin-filename`` names (a ``.ipynb`` name reads a notebook); ``fix -``
+    writes the fixed file to standard output, and the input unchanged when it cannot be fixed (an editor piping
+    through us must get its text back)."""
+    if args.command == "check" and args.add_noqa:
+        raise ConfigError("--add-noqa edits files: it cannot read standard input")
     name = args.stdin_filename or "-"
     data = sys.stdin.buffer.read()
     unsafe = frozenset({name}) if settings.unsafe_fixes else frozenset()
-    if name.endswith(".ipynb"):
-        return _stdin_notebook(args, settings, name, data, console)
-    if args.command == "check" and args.add_noqa:
-        raise ConfigError("--add-noqa edits files: it cannot read standard input")
+    rules = settings.rules(name)
+    document: Document | None = None
     try:
-        source = decode(data)
-        if args.command == "check":
-            checked = FileResult(name, check_source(source.text, name, settings))
-        else:
-            from .fixer import fix_source  # libcst: imported only by runs that fix
-
-            result = fix_source(source.text, name, settings, settings.unsafe_fixes)
-    except Exception as raised:  # a bug in a rule too: the editor must get its text back
-        failed = FileResult(name, error=raised if isinstance(raised, SourceError) else internal_error(raised))
-        if args.command == "check":
-            return _report(Report([failed]), args, console)
-        if not args.diff:
-            sys.stdout.buffer.write(data)  # an editor piping through us must get its text back unchanged
-        console.problem(error_line(failed))
-        return EXIT_ERROR
+        document = read_document(kind_of(name), data, name)
+    except SourceError as error:
+        failed = error
     if args.command == "check":
-        return _report(Report([checked], unsafe, {name: source.text}), args, console)
+        if document is None:
+            return _report(Report([FileResult(name, error=failed)]), args, console)
+        return _report(Report([check_document(document, rules)], unsafe, {name: document.text()}), args, console)
+    outcome = (fix_document(document, rules, settings.unsafe_fixes) if document is not None
+               else FixOutcome(name, error=failed))
     if args.diff:
-        outcome = FixOutcome(name, source.text, result.text, result.fixed, result.remaining)
         return _fix_report([outcome], args, console, unsafe)
-    sys.stdout.buffer.write(source.encode(result.text))
-    return _stdin_fixed(result.remaining, bool(result.fixed), args, console)
+    if outcome.error is not None:
+        sys.stdout.buffer.write(data)
+        console.problem(error_line(FileResult(name, error=outcome.error)))
+        return EXIT_ERROR
+    sys.stdout.buffer.write(data if outcome.data is None else outcome.data)
+    return _stdin_fixed(outcome.remaining, bool(outcome.fixed), args, console)
 
 
 def _stdin_fixed(remaining: list, fixed: bool, args: argparse.Namespace, console: Console) -> int:
@@ -346,34 +343,6 @@ def _stdin_fixed(remaining: list, fixed: bool, args: argparse.Namespace, console
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if remaining or (args.exit_non_zero_on_fix and fixed) else EXIT_CLEAN
-
-
-def _stdin_notebook(args: argparse.Namespace, settings: Settings, name: str, data: bytes, console: Console) -> int:
-    """A notebook on standard input (``--stdin-filename x.ipynb``): checked or fixed through a temporary copy and
-    reported under its name; ``fix -`` writes the notebook's JSON to standard output."""
-    from .notebook import check_notebook, fix_notebook
-
-    if args.command == "check" and args.add_noqa:
-        raise ConfigError("--add-noqa edits files: it cannot read standard input")
-    unsafe = frozenset({name}) if settings.unsafe_fixes else frozenset()
-    with tempfile.TemporaryDirectory() as folder:
-        copy = os.path.join(folder, os.path.basename(name))
-        with open(copy, "wb") as handle:
-            handle.write(data)
-        if args.command == "check":
-            result = check_notebook(copy, settings)
-            result.path = name
-            result.findings = [replace(f, path=name) for f in result.findings]
-            return _report(Report([result], unsafe, {name: data.decode("utf-8", "replace")}), args, console)
-        outcome = fix_notebook(copy, settings, write=False)
-    outcome.path = name
-    outcome.remaining = [replace(f, path=name) for f in outcome.remaining]
-    if args.diff or outcome.error is not None:
-        if outcome.error is not None and not args.diff:
-            sys.stdout.buffer.write(data)
-        return _fix_report([outcome], args, console, unsafe)
-    sys.stdout.buffer.write(outcome.after.encode("utf-8") if outcome.changed else data)
-    return _stdin_fixed(outcome.remaining, outcome.changed, args, console)
 
 
 def _rules(fmt: str) -> int:

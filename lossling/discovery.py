@@ -6,8 +6,16 @@ import os
 from typing import Callable, Iterator
 
 from .config import Settings
+from .document import Document, PythonSource
+from .notebook import Notebook
 
 SUFFIXES = (".py", ".pyi", ".ipynb")
+
+
+def kind_of(path: str) -> type[Document]:
+    """What kind of document a file is: the one place this is decided (for files found or named, and for the
+    name standard input stands for)."""
+    return Notebook if path.endswith(".ipynb") else PythonSource
 
 
 def discover(paths: list[str], settings_for: Callable[[str], Settings]) -> Iterator[str]:

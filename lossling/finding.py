@@ -76,3 +76,9 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (self.path, self.cell or 0, self.span.line, self.span.col, self.code)
+
+
+def applicable(finding: Finding, unsafe: bool) -> bool:
+    """Whether ``fix`` applies the finding's fix: a safe one always, an unsafe one with ``--unsafe-fixes``."""
+    fix = finding.fix
+    return fix is not None and (fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE))

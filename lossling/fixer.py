@@ -1,4 +1,4 @@
-"""Applying fixes: libcst codemods over the findings' edits, repeated until the file is stable, written atomically.
+"""Applying a pass of edits to Python text with libcst (the fix loop and the write are ``document.py``'s).
 
 Each edit names the span of an expression and its replacement text. The fixer parses the top-level statements that
 hold edits with libcst, finds each expression in that tree by position, swaps in the parsed replacement (keeping
@@ -12,93 +12,40 @@ from __future__ import annotations
 import ast
 import bisect
 import io
-import os
-import stat
-import tempfile
-from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from .config import Settings
-from .engine import SourceError, check_source, parse
-from .finding import Edit, Finding, Safety
-
-MAX_PASSES = 8
+from .engine import SourceError, parse
+from .finding import Edit, Import
 
 
-@dataclass
-class FixResult:
-    text: str
-    fixed: list[Finding] = field(default_factory=list)
-    remaining: list[Finding] = field(default_factory=list)
+def apply(text: str, edits: Iterable[Edit], imports: Iterable[Import] = ()) -> str:
+    """One libcst pass: replace each edited expression (``edits`` do not overlap) and add the needed imports. Only
+    the top-level statements that hold an edit go through libcst (its parser takes half a minute on a 5 MB file);
+    other lines stay as they are. Raises SourceError when an edit is not where it says or not an expression."""
+    try:
+        return _apply(text, list(edits), set(imports))
+    except cst.ParserSyntaxError as error:  # a rule built a replacement that is not an expression
+        raise SourceError(f"internal error: a fix is not valid Python ({error.message}); left unchanged") from None
 
 
-def applicable(finding: Finding, unsafe: bool) -> bool:
-    fix = finding.fix
-    return fix is not None and (fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE))
-
-
-def fix_source(text: str, path: str, settings: Settings, unsafe: bool = False) -> FixResult:
-    """Apply every applicable fix until nothing changes. Raises SourceError if the file cannot be parsed."""
-    fixed: list[Finding] = []
-    findings = check_source(text, path, settings)
-    for _ in range(MAX_PASSES):
-        chosen = _non_overlapping([f for f in findings if applicable(f, unsafe)])
-        if not chosen:
-            break
-        try:
-            new_text = apply(text, chosen)
-        except RecursionError:
-            raise SourceError("too deeply nested to fix; left unchanged") from None
-        except cst.ParserSyntaxError as error:  # a rule built a replacement that is not an expression
-            raise SourceError(f"internal error: a fix is not valid Python ({error.message}); left unchanged") from None
-        if new_text == text:
-            break
-        try:
-            findings = check_source(new_text, path, settings)
-        except SourceError as error:  # a fix that breaks the file is a bug: refuse it rather than write it
-            raise SourceError(f"internal error: the fixed file cannot be checked ({error}); left unchanged") from None
-        text, fixed = new_text, fixed + chosen
-    return FixResult(text, fixed, findings)
-
-
-def _non_overlapping(findings: list[Finding]) -> list[Finding]:
-    """Outermost fixes first; a fix whose edits overlap a chosen one waits for the next pass."""
-    chosen: list[Finding] = []
-    taken: list = []
-    for finding in sorted(findings, key=lambda f: (f.span.line, f.span.col, -f.span.end_line, -f.span.end_col)):
-        spans = [edit.span for edit in finding.fix.edits]
-        if any(_overlap(a, b) for a in spans for b in taken):
-            continue
-        chosen.append(finding)
-        taken.extend(spans)
-    return chosen
-
-
-def _overlap(a, b) -> bool:
-    return (a.line, a.col) < (b.end_line, b.end_col) and (b.line, b.col) < (a.end_line, a.end_col)
-
-
-def apply(text: str, findings: list[Finding]) -> str:
-    """One libcst pass: replace each edited expression and add the needed imports. Only the top-level statements
-    that hold an edit go through libcst (its parser takes half a minute on a 5 MB file); other lines stay as they
-    are."""
+def _apply(text: str, edits: list[Edit], imports: set[Import]) -> str:
     blocks = _blocks(parse(text))
     starts = [start for start, _ in blocks]
     groups: dict[tuple[int, int], list[Edit]] = {}
-    for edit in (edit for finding in findings for edit in finding.fix.edits):
+    for edit in edits:
         index = bisect.bisect_right(starts, edit.span.line) - 1
         if index < 0 or edit.span.end_line > blocks[index][1]:
             raise SourceError(f"internal error: no statement at line {edit.span.line} to rewrite")
         groups.setdefault(blocks[index], []).append(edit)
     lines = io.StringIO(text, newline="").readlines()  # the lines ast counts: \n, \r\n and \r end one
-    for (start, end), edits in sorted(groups.items(), reverse=True):
-        lines[start - 1:end] = [_rewrite("".join(lines[start - 1:end]), edits, start - 1)]
+    for (start, end), group in sorted(groups.items(), reverse=True):
+        lines[start - 1:end] = [_rewrite("".join(lines[start - 1:end]), group, start - 1)]
     text = "".join(lines)
-    imports = {imp for finding in findings for imp in finding.fix.imports}
     if not imports:
         return text
     context = CodemodContext()
@@ -149,16 +96,18 @@ _OPERATOR_PARENTS = (cst.BinaryOperation, cst.UnaryOperation, cst.BooleanOperati
                      cst.ComparisonTarget, cst.Attribute, cst.Subscript, cst.Call, cst.Await)
 
 
-def _bare(lpar: list, rpar: list) -> bool:
+def _bare(lpar: Sequence[cst.LeftParen], rpar: Sequence[cst.RightParen]) -> bool:
     """Parentheses that hold no comment and no line break, so dropping them loses nothing."""
     spaces = [p.whitespace_after for p in lpar] + [p.whitespace_before for p in rpar]
     return all(isinstance(w, cst.SimpleWhitespace) and not w.value for w in spaces)
 
 
 class _Replacer(cst.CSTTransformer):
-    def __init__(self, edits: dict[tuple[int, int, int, int], Edit], positions, default_indent: str) -> None:
+    def __init__(self, edits: dict[tuple[int, int, int, int], Edit], positions: Mapping[cst.CSTNode, CodeRange],
+                 default_indent: str) -> None:
         super().__init__()
-        self.edits, self.positions, self.done = edits, positions, set()
+        self.edits, self.positions = edits, positions
+        self.done: set[tuple[int, int, int, int]] = set()
         self.default_indent = default_indent
         self.stack: list[cst.CSTNode] = []
 
@@ -176,7 +125,8 @@ class _Replacer(cst.CSTTransformer):
         self.stack.append(node)
         return True
 
-    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
+    # returns a node of another type than the one it leaves (a replacement expression): hence the ignore
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         self.stack.pop()
         if isinstance(original, cst.BaseExpression):
             position = self.positions.get(original)
@@ -186,7 +136,8 @@ class _Replacer(cst.CSTTransformer):
                 if edit is not None and key not in self.done:
                     self.done.add(key)
                     replacement = self._parse(edit.text)
-                    lpar, rpar = original.lpar, original.rpar
+                    lpar: Sequence[cst.LeftParen] = original.lpar
+                    rpar: Sequence[cst.RightParen] = original.rpar
                     parent = self.stack[-1] if self.stack else None
                     if not lpar and not isinstance(replacement, _ATOMIC) and isinstance(parent, _OPERATOR_PARENTS):
                         lpar, rpar = [cst.LeftParen()], [cst.RightParen()]
@@ -194,25 +145,3 @@ class _Replacer(cst.CSTTransformer):
                         lpar, rpar = [], []  # (a - 1) became expm1(a): its grouping parentheses now group nothing
                     return replacement.with_changes(lpar=lpar, rpar=rpar)
         return updated
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same folder and ``os.replace``, keeping the file's mode; a symlink
-    is followed, so the link stays a link."""
-    target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    folder = os.path.dirname(target) or "."
-    handle, temporary = tempfile.mkstemp(prefix=".lossling-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

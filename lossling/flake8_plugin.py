@@ -43,7 +43,7 @@ class Plugin:
     name = "lossling"
     version = __version__
 
-    def __init__(self, tree: ast.AST, lines: list[str], filename: str = "stdin") -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], filename: str = "stdin") -> None:
         self.tree, self.lines, self.filename = tree, lines, filename
         # flake8 turns an exception here into '<file>: "lossling[LOS]" failed during execution due to <repr>'
         # and stops with exit 1: a bad configuration cannot be filtered away.
@@ -55,7 +55,7 @@ class Plugin:
         if skips_file(text):
             return
         try:
-            findings = analyze(self.tree, text, self.filename, self.settings.rules(self.filename))
+            findings = analyze(self.tree, text, self.filename, self.settings.rules(self.filename)).findings
         except SourceError as error:
             yield 1, 0, f"LOSS000 could not be checked: {error}", type(self)
             return

@@ -57,13 +57,11 @@ import json
 import re
 import tokenize
 from dataclasses import dataclass, replace
-from json.decoder import scanstring
+from typing import Sequence, Union
 
-from .config import Settings
-from .engine import FileResult, SourceError, check_source, parse
-from .finding import Edit, Finding, Fix, Safety, Span
-from .fixer import MAX_PASSES, _non_overlapping, apply, applicable, write_atomic
-from .runner import FixOutcome
+from .document import Document, edits_and_imports, replace_lines
+from .engine import SourceError, parse
+from .finding import Edit, Finding, Span
 
 # Cell magics that run their body as Python in the kernel's namespace: the body is checked.
 PYTHON_CELL_MAGICS = frozenset({"capture", "debug", "prun", "time", "timeit"})
@@ -79,6 +77,8 @@ _ASSIGN = re.compile(r"[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
+Source = Union[list[str], str]  # a code cell's "source": a list of lines, or one string
+
 
 @dataclass(frozen=True)
 class _Cell:
@@ -89,101 +89,94 @@ class _Cell:
     hidden: tuple[str, ...]  # the masked lines' original text, in order
 
 
-@dataclass
-class _Notebook:
-    text: str  # the JSON text, without a BOM
-    bom: bool
-    cells: list[_Cell]  # the code cells to check, in order
-    sources: dict[int, object]  # cell index -> the original JSON value of its source (a list or a string)
-    skip: bool
+class Notebook(Document):
+    """A notebook's code cells as one module (see the module docstring), and the JSON text they came from."""
 
+    def __init__(self, path: str, text: str, bom: bool, cells: tuple[_Cell, ...], sources: dict[int, Source],
+                 skip: bool) -> None:
+        self.path = path
+        self.json = text  # the JSON text, without a BOM
+        self.bom = bom
+        self.cells = cells  # the code cells to check, in order
+        self.sources = sources  # cell index -> the original JSON value of its source (a list or a string)
+        self.skip = skip
+        self.virtual = _Virtual(cells)
+        self.source = self.virtual.text
 
-def check_notebook(path: str, settings: Settings) -> FileResult:
-    """Check the code cells of a notebook; findings carry their cell and a cell-relative span."""
-    try:
-        notebook = _read(path)
-        if notebook.skip:
-            return FileResult(path)
-        findings, virtual = _check(notebook.cells, path, settings)
-        return FileResult(path, [virtual.to_cell(f) for f in findings])
-    except SourceError as error:
-        return FileResult(path, error=error)
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str) -> Notebook:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise SourceError(f"not a notebook: byte 0x{data[error.start]:02x} is not valid UTF-8") from None
+        bom = text.startswith("\ufeff")
+        return _read(path, text[1:] if bom else text, bom)
 
+    @classmethod
+    def from_cells(cls, path: str, cells: Sequence[str | tuple[str, str]], metadata: object = None) -> Notebook:
+        """A notebook held in memory (an editor's): code cells as strings, other cells as ``(cell_type, text)``,
+        and the notebook's metadata (which may opt out, or name another language). Cells are numbered as given,
+        so findings name the editor's cells."""
+        def cell(value: str | tuple[str, str]) -> dict[str, object]:
+            kind, text = value if isinstance(value, tuple) else ("code", value)
+            entry: dict[str, object] = {"cell_type": kind, "metadata": {}, "source": text}
+            if kind == "code":
+                entry.update(execution_count=None, outputs=[])
+            return entry
 
-def fix_notebook(path: str, settings: Settings, write: bool) -> FixOutcome:
-    """Fix a notebook's code cells; write it back (only the changed sources) when ``write`` and something changed.
-    ``before`` and ``after`` of the outcome are the notebook's JSON text."""
-    try:
-        notebook = _read(path)
-        if notebook.skip:
-            return FixOutcome(path, notebook.text, notebook.text)
-        cells, fixed, remaining = _fix(notebook.cells, path, settings, settings.unsafe_fixes)
-        after = _render(notebook, cells)
-        outcome = FixOutcome(path, notebook.text, after, fixed, remaining)
-        if write and outcome.changed:
-            write_atomic(path, (("\ufeff" if notebook.bom else "") + after).encode("utf-8"))
-        return outcome
-    except SourceError as error:
-        return FixOutcome(path, error=error)
-    except RecursionError:
-        return FixOutcome(path, error=SourceError("too deeply nested to fix; left unchanged"))
-    except OSError as error:
-        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
+        document = {"cells": [cell(c) for c in cells], "metadata": metadata if isinstance(metadata, dict) else {},
+                    "nbformat": 4, "nbformat_minor": 5}
+        return _read(path, json.dumps(document, indent=1) + "\n", False)
 
+    @property
+    def code_cells(self) -> list[tuple[int, str]]:
+        """Each checked code cell's number (1-based among all cells) and its current source."""
+        return [(cell.number, cell.text) for cell in self.cells]
 
-def add_noqa_notebook(path: str, settings: Settings) -> FixOutcome:
-    """``--add-noqa`` for a notebook: the comments go into the code cells' sources, and only those sources are
-    rewritten, as fixes are. ``fixed`` are the findings silenced, ``remaining`` those a comment could not."""
-    from .add_noqa import noqa_lines
+    def text(self) -> str:
+        return _render(self)
 
-    try:
-        notebook = _read(path)
-        if notebook.skip:
-            return FixOutcome(path, notebook.text, notebook.text)
-        findings, virtual = _check(notebook.cells, path, settings)
-        in_cells = [virtual.to_cell(f) for f in findings]
-        cells = list(notebook.cells)
-        for position, cell in enumerate(cells):
-            mine = [f for f in in_cells if f.cell == cell.number]
-            if mine:  # IPython lines are masked alike in both texts, and never get a comment
-                changes = noqa_lines(cell.masked, mine)
-                cells[position] = replace(cell, text=_with_lines(cell.text, changes),
-                                          masked=_with_lines(cell.masked, changes))
-        after = _render(notebook, cells)
-        remaining = in_cells
-        if after != notebook.text:
-            left, virtual = _check(cells, path, settings)
-            remaining = [virtual.to_cell(f) for f in left]
-            write_atomic(path, (("\ufeff" if notebook.bom else "") + after).encode("utf-8"))
-        return FixOutcome(path, notebook.text, after, [f for f in in_cells if f not in remaining], remaining)
-    except SourceError as error:
-        return FixOutcome(path, error=error)
-    except OSError as error:
-        return FixOutcome(path, error=SourceError(f"cannot write: {error.strerror or error}; left unchanged"))
+    def render(self) -> bytes:
+        return (("\ufeff" if self.bom else "") + self.text()).encode("utf-8")
 
+    def to_file(self, finding: Finding) -> Finding:
+        return self.virtual.to_cell(finding)
 
-def _with_lines(text: str, changes: dict[int, str]) -> str:
-    lines = _LINES.findall(text)
-    for number, body in changes.items():
-        line = lines[number - 1]
-        lines[number - 1] = body + line[len(line.rstrip("\r\n")):]
-    return "".join(lines)
+    def error_to_file(self, error: SourceError) -> SourceError:
+        """A syntax error in the joined cells, reported in its cell: the first cell that does not parse on its
+        own, else the cell of the error's line."""
+        for cell in self.cells:
+            try:
+                parse(cell.masked)
+            except SourceError as own:
+                return _in_cell(own, cell)
+        if error.line is None:
+            return error
+        position, offset = self.virtual.locate(error.line)
+        return _in_cell(SourceError(str(error), error.line - offset, error.col), self.cells[position])
+
+    def fixed(self, findings: list[Finding]) -> Notebook:
+        return self._with_cells(_apply(self.cells, self.virtual, findings))
+
+    def with_lines(self, changes: dict[int, str]) -> Notebook:
+        by_cell: dict[int, dict[int, str]] = {}
+        for number, body in changes.items():
+            position, offset = self.virtual.locate(number)
+            by_cell.setdefault(position, {})[number - offset] = body
+        cells = list(self.cells)
+        for position, mine in by_cell.items():  # masked lines are lines of the text too, one for one
+            cell = cells[position]
+            cells[position] = replace(cell, text=replace_lines(cell.text, mine),
+                                      masked=replace_lines(cell.masked, mine))
+        return self._with_cells(tuple(cells))
+
+    def _with_cells(self, cells: tuple[_Cell, ...]) -> Notebook:
+        return Notebook(self.path, self.json, self.bom, cells, self.sources, self.skip)
 
 
 # Reading ---------------------------------------------------------------------------------------------------------
 
-def _read(path: str) -> _Notebook:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise SourceError(f"cannot read: {error.strerror or error}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise SourceError(f"not a notebook: byte 0x{data[error.start]:02x} is not valid UTF-8") from None
-    bom = text.startswith("\ufeff")
-    text = text[1:] if bom else text
+def _read(path: str, text: str, bom: bool) -> Notebook:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -199,7 +192,8 @@ def _read(path: str) -> _Notebook:
     raw_cells = document.get("cells")
     if not isinstance(raw_cells, list):
         raise SourceError("not a notebook: no 'cells' list")
-    cells, sources = [], {}
+    cells: list[_Cell] = []
+    sources: dict[int, Source] = {}
     for index, cell in enumerate(raw_cells):
         number = index + 1
         if not isinstance(cell, dict):
@@ -221,7 +215,7 @@ def _read(path: str) -> _Notebook:
         masked = _mask(joined)
         if masked is not None:
             cells.append(_Cell(number, index, joined, masked[0], masked[1]))
-    return _Notebook(text, bom, cells, sources, _skipped(document.get("metadata")))
+    return Notebook(path, text, bom, tuple(cells), sources, _skipped(document.get("metadata")))
 
 
 def _skipped(metadata: object) -> bool:
@@ -243,8 +237,8 @@ def _mask(text: str) -> tuple[str, tuple[str, ...]] | None:
     """The cell's source with IPython lines replaced by placeholders, and the replaced lines; None for a cell
     magic whose body is not Python (the cell is skipped)."""
     lines = _LINES.findall(text)
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    cell_magic = first is not None and lines[first].lstrip().startswith("%%")
+    first = next((i for i, line in enumerate(lines) if line.strip()), -1)
+    cell_magic = first >= 0 and lines[first].lstrip().startswith("%%")
     if cell_magic and (lines[first].strip()[2:].split() or [""])[0] not in PYTHON_CELL_MAGICS:
         return None
     out, hidden = list(lines), []
@@ -303,7 +297,7 @@ def _unmask(masked: str, hidden: tuple[str, ...]) -> str:
 class _Virtual:
     """The code cells joined into one module, and the map from its lines back to cells."""
 
-    def __init__(self, cells: list[_Cell]) -> None:
+    def __init__(self, cells: tuple[_Cell, ...]) -> None:
         self.cells = cells
         self.starts: list[int] = []  # the virtual line of each cell's first line
         parts, line = [], 1
@@ -332,72 +326,36 @@ def _shift(span: Span, lines: int) -> Span:
     return Span(span.line - lines, span.col, span.end_line - lines, span.end_col)
 
 
-def _check(cells: list[_Cell], path: str, settings: Settings) -> tuple[list[Finding], _Virtual]:
-    """Findings in virtual-module coordinates. A syntax error is reported in its cell."""
-    virtual = _Virtual(cells)
-    try:
-        return check_source(virtual.text, path, settings), virtual
-    except SourceError as error:
-        for cell in cells:  # the first cell that does not parse on its own is the one to name
-            try:
-                parse(cell.masked)
-            except SourceError as own:
-                raise _in_cell(own, cell) from None
-        if error.line is None:
-            raise
-        position, offset = virtual.locate(error.line)
-        raise _in_cell(SourceError(str(error), error.line - offset, error.col), cells[position]) from None
-
-
 def _in_cell(error: SourceError, cell: _Cell) -> SourceError:
-    where = f"cell {cell.number}" + (f":{error.line}:{(error.col or 0) + 1}" if error.line is not None else "")
-    return SourceError(f"{where}: {error}")
+    return SourceError(str(error), error.line, error.col, cell.number)
 
 
 # Fixing ----------------------------------------------------------------------------------------------------------
 
-def _fix(cells: list[_Cell], path: str, settings: Settings,
-         unsafe: bool) -> tuple[list[_Cell], list[Finding], list[Finding]]:
-    """Apply every applicable fix until nothing changes: the new cells, the fixed and the remaining findings."""
-    fixed: list[Finding] = []
-    findings, virtual = _check(cells, path, settings)
-    for _ in range(MAX_PASSES):
-        chosen = _non_overlapping([f for f in findings if applicable(f, unsafe)])
-        if not chosen:
-            break
-        new_cells = _apply(cells, virtual, chosen)
-        if new_cells == cells:
-            break
-        cells, fixed = new_cells, fixed + [virtual.to_cell(f) for f in chosen]
-        findings, virtual = _check(cells, path, settings)
-    return cells, fixed, [virtual.to_cell(f) for f in findings]
-
-
-def _apply(cells: list[_Cell], virtual: _Virtual, chosen: list[Finding]) -> list[_Cell]:
+def _apply(cells: tuple[_Cell, ...], virtual: _Virtual, chosen: list[Finding]) -> tuple[_Cell, ...]:
     """One pass: each cell's edits applied to that cell alone; the needed imports added to the import cell."""
+    from .fixer import apply  # libcst: paid only by runs that fix
+
+    all_edits, imports = edits_and_imports(chosen)
     edits: dict[int, list[Edit]] = {}
-    for finding in chosen:
-        for edit in finding.fix.edits:
-            position, offset = virtual.locate(edit.span.line)
-            edits.setdefault(position, []).append(Edit(_shift(edit.span, offset), edit.text))
-    imports = tuple(sorted({i for f in chosen for i in f.fix.imports}, key=lambda i: (i.module, i.name or "",
-                                                                                      i.alias or "")))
+    for edit in all_edits:
+        position, offset = virtual.locate(edit.span.line)
+        edits.setdefault(position, []).append(Edit(_shift(edit.span, offset), edit.text))
     target = _import_cell(cells) if imports else None
     new_cells = list(cells)
     for position in sorted(set(edits) | ({target} if target is not None else set())):
         cell = cells[position]
-        fix = Fix(tuple(edits.get(position, ())), Safety.SAFE, imports if position == target else ())
-        masked = apply(cell.masked, [Finding("", "", Span(1, 0, 1, 0), fix)])
+        masked = apply(cell.masked, edits.get(position, ()), imports if position == target else ())
         try:
             parse(masked)
         except SourceError as error:
             raise SourceError(f"internal error: the fixes of cell {cell.number} would not parse ({error}); "
                               "left unchanged") from None
         new_cells[position] = replace(cell, text=_unmask(masked, cell.hidden), masked=masked)
-    return new_cells
+    return tuple(new_cells)
 
 
-def _import_cell(cells: list[_Cell]) -> int:
+def _import_cell(cells: tuple[_Cell, ...]) -> int:
     """Where imports go: the cell of the first top-level import, else the first cell with code."""
     first_code = None
     for position, cell in enumerate(cells):
@@ -414,13 +372,13 @@ def _import_cell(cells: list[_Cell]) -> int:
 
 # Writing ---------------------------------------------------------------------------------------------------------
 
-def _render(notebook: _Notebook, cells: list[_Cell]) -> str:
+def _render(notebook: Notebook) -> str:
     """The notebook's JSON text with the changed cells' ``source`` values replaced, and nothing else."""
-    changed = {cell.index: cell.text for cell in cells
+    changed = {cell.index: cell.text for cell in notebook.cells
                if cell.text != _joined(notebook.sources[cell.index])}
     if not changed:
-        return notebook.text
-    text = notebook.text
+        return notebook.json
+    text = notebook.json
     escape = text.isascii() and re.search(r"\\u(?!00[0-7])[0-9a-fA-F]{4}", text) is not None
     spans = _source_spans(text)
     parts, last = [], 0
@@ -435,7 +393,7 @@ def _render(notebook: _Notebook, cells: list[_Cell]) -> str:
     return "".join(parts + [text[last:]])
 
 
-def _joined(source: object) -> str:
+def _joined(source: Source) -> str:
     return source if isinstance(source, str) else "".join(source)
 
 
@@ -455,7 +413,7 @@ def _list_value(text: str, start: int, end: int, lines: list[str], escape: bool)
 
 def _source_spans(text: str) -> dict[int, tuple[int, int]]:
     """Cell index -> where its ``source`` value starts and ends in the (valid) notebook JSON text."""
-    top = _members(text, _WS.match(text).end())
+    top = _members(text, _skip(text, 0))
     cells_start = [start for key, start, _ in top if key == "cells"][-1]
     spans = {}
     for index, (start, _) in enumerate(_items(text, cells_start)):
@@ -468,26 +426,32 @@ def _source_spans(text: str) -> dict[int, tuple[int, int]]:
 def _members(text: str, start: int) -> list[tuple[str, int, int]]:
     """The members of the JSON object at ``start``: key, and where its value starts and ends."""
     members = []
-    i = _WS.match(text, start + 1).end()
+    i = _skip(text, start + 1)
     while text[i] != "}":
-        key, i = scanstring(text, i + 1)
-        i = _WS.match(text, _WS.match(text, i).end() + 1).end()  # past the colon
+        key, i = _DECODER.raw_decode(text, i)
+        i = _skip(text, _skip(text, i) + 1)  # past the colon
         _, end = _DECODER.raw_decode(text, i)
         members.append((key, i, end))
-        i = _WS.match(text, end).end()
+        i = _skip(text, end)
         if text[i] == ",":
-            i = _WS.match(text, i + 1).end()
+            i = _skip(text, i + 1)
     return members
 
 
 def _items(text: str, start: int) -> list[tuple[int, int]]:
     """Where each item of the JSON array at ``start`` starts and ends."""
     items = []
-    i = _WS.match(text, start + 1).end()
+    i = _skip(text, start + 1)
     while text[i] != "]":
         _, end = _DECODER.raw_decode(text, i)
         items.append((i, end))
-        i = _WS.match(text, end).end()
+        i = _skip(text, end)
         if text[i] == ",":
-            i = _WS.match(text, i + 1).end()
+            i = _skip(text, i + 1)
     return items
+
+
+def _skip(text: str, i: int) -> int:
+    """The position of the first character at or after ``i`` that is not JSON whitespace."""
+    match = _WS.match(text, i)
+    return match.end() if match else i

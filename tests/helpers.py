@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lossling.config import Settings
+from lossling.discovery import kind_of
+from lossling.document import FileResult, FixOutcome, PythonSource, fix_document
 from lossling.engine import check_source
-from lossling.finding import Safety
-from lossling.fixer import fix_source
+from lossling.finding import Finding, Safety
 from lossling.rule import Rule
+from lossling.runner import Target, check_file, fix_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -47,12 +49,37 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def check(text: str, path: str = "fixture.py", settings: Settings | None = None):
-    return check_source(text, path, settings or Settings())
+def check(text: str, path: str = "fixture.py", settings: Settings | None = None,
+          rules: list[Rule] | None = None) -> list[Finding]:
+    """The findings of ``rules`` (default: those the settings enable) in ``text``; raises SourceError."""
+    return check_source(text, path, (settings or Settings()).rules(path) if rules is None else rules).findings
 
 
-def fix(text: str, unsafe: bool = False, path: str = "fixture.py", settings: Settings | None = None) -> str:
-    return fix_source(text, path, settings or Settings(), unsafe).text
+def fixed(text: str, unsafe: bool = False, path: str = "fixture.py", settings: Settings | None = None,
+          rules: list[Rule] | None = None) -> FixOutcome:
+    """lossling's fix of ``text`` (nothing written); a file it cannot fix raises the outcome's error."""
+    rules = (settings or Settings()).rules(path) if rules is None else rules
+    outcome = fix_document(PythonSource(path, text), rules, unsafe)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+def fix(text: str, unsafe: bool = False, path: str = "fixture.py", settings: Settings | None = None,
+        rules: list[Rule] | None = None) -> str:
+    return fixed(text, unsafe, path, settings, rules).after
+
+
+def target(path: str | Path, settings: Settings | None = None) -> Target:
+    return Target(str(path), kind_of(str(path)), settings or Settings())
+
+
+def check_path(path: str | Path, settings: Settings | None = None) -> FileResult:
+    return check_file(target(path, settings))
+
+
+def fix_path(path: str | Path, settings: Settings | None = None, write: bool = True) -> FixOutcome:
+    return fix_file(target(path, settings), write)
 
 
 @dataclass

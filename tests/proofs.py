@@ -42,17 +42,25 @@ fixed case must give the reference's values and gradients, run in the same dtype
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pytest
 
 from helpers import fix
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# What each framework's proofs import (Keras runs on the TensorFlow backend, set above).
+FRAMEWORK_MODULES = {"torch": ("torch",), "tensorflow": ("tensorflow",), "keras": ("keras", "tensorflow"),
+                     "jax": ("jax",), "numpy": ("numpy",)}
+# Set by .ci/run: a proof that cannot run fails instead of being skipped, so CI proves every fix.
+REQUIRE = "LOSSLING_REQUIRE_PROOFS"
 
 DEFAULTS = {"unsafe": False, "dtype": "float32", "rtol": 1e-5, "atol": 1e-6, "benign": [], "edge": []}
 
@@ -72,6 +80,28 @@ def load_proof(path: Path) -> tuple[str, dict[str, Any]]:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PROOF" for t in node.targets):
             return text, {**DEFAULTS, **ast.literal_eval(node.value)}
     raise AssertionError(f"{path.name} has no PROOF = {{...}} literal")
+
+
+def missing_modules(text: str, framework: str) -> list[str]:
+    """The modules a proof file needs (its framework's and its own top-level imports) that are not installed."""
+    roots = set(FRAMEWORK_MODULES.get(framework, ()))
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            roots.add(node.module.partition(".")[0])
+    return sorted(root for root in roots if importlib.util.find_spec(root) is None)
+
+
+def require_framework(text: str, framework: str) -> None:
+    """Skip a proof whose framework is not installed, saying which; with ``LOSSLING_REQUIRE_PROOFS=1``, fail it."""
+    missing = missing_modules(text, framework)
+    if not missing:
+        return
+    reason = f"{framework} proof: {', '.join(missing)} not installed"
+    if os.environ.get(REQUIRE) == "1":
+        pytest.fail(f"{reason} ({REQUIRE}=1: every proof must run)")
+    pytest.skip(reason)
 
 
 def case_names(text: str) -> list[str]:

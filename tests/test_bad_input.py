@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run
-from lossling import engine
+from lossling import files
 
 ONLY = ("--select", "LOSS102,LOSS103")
 SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
@@ -95,7 +95,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     if os.geteuid() == 0:
-        monkeypatch.setattr(engine, "open", guarded, raising=False)
+        monkeypatch.setattr(files, "open", guarded, raising=False)
     try:
         assert_not_checked(tmp_path, bad, ": error: cannot read: Permission denied")
     finally:

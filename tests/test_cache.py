@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import FIXTURES, run
-from lossling import engine, fixer, runner
+from lossling import runner
 
 SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
 QUIET = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\n"
@@ -19,14 +19,13 @@ QUIET = "import torch\n\n\ndef loss(x):\n    return torch.log_softmax(x, dim=1)\
 def checked(monkeypatch) -> list[str]:
     """The paths lossling actually checked (a cache hit does not check)."""
     paths: list[str] = []
-    real = runner.check_data
+    real = runner.check_document
 
-    def counting(path, data, settings):
-        paths.append(Path(path).name)
-        return real(path, data, settings)
+    def counting(document, rules):
+        paths.append(Path(document.path).name)
+        return real(document, rules)
 
-    monkeypatch.setattr(runner, "check_data", counting)
-    monkeypatch.setattr(engine, "check_data", counting)
+    monkeypatch.setattr(runner, "check_document", counting)
     return paths
 
 
@@ -129,13 +128,13 @@ def test_fix_skips_cached_files_without_fixes_and_fixes_the_others(tmp_path, mon
     cache = str(tmp_path / "cache")
     run("check", "--cache-dir", cache, str(root))
     fixed: list[str] = []
-    real = fixer.fix_source
+    real = runner.fix_document
 
-    def counting(text, path, settings, unsafe=False):
-        fixed.append(Path(path).name)
-        return real(text, path, settings, unsafe)
+    def counting(document, *args):
+        fixed.append(Path(document.path).name)
+        return real(document, *args)
 
-    monkeypatch.setattr(fixer, "fix_source", counting)
+    monkeypatch.setattr(runner, "fix_document", counting)
     result = run("fix", "--cache-dir", cache, str(root))
     assert fixed == ["a.py"]  # b.py had nothing to fix: its cached result says so
     assert "log_softmax" in (root / "a.py").read_text()

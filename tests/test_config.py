@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run, write
+from helpers import check, run, write
 from lossling import config
 from lossling.config import ConfigError, Settings, from_table
-from lossling.engine import check_source
 from lossling.rule import Rule, all_rules
 
 ONLY = ("--select", "LOSS102,LOSS103")
@@ -213,7 +212,7 @@ def threshold(monkeypatch):
 def test_rule_options(threshold):
     def message(table):
         settings = from_table({"select": ["LOSS990"], **table})
-        return check_source("x = 1\n", "a.py", settings)[0].message
+        return check("x = 1\n", "a.py", settings)[0].message
 
     assert message({}) == "limit=1.0 strict=False"
     assert message({"options": {"LOSS990": {"limit": 3, "strict": True}}}) == "limit=3 strict=True"

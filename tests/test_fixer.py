@@ -8,12 +8,11 @@ import tempfile
 
 import pytest
 
-from helpers import UnsafeEps, run
-from lossling import fixer, runner
+from helpers import UnsafeEps, check, fix_path, fixed, run
+from lossling import files
 from lossling.config import Settings
-from lossling.engine import check_source
+from lossling.files import write_atomic
 from lossling.finding import Safety
-from lossling.fixer import fix_source, write_atomic
 from lossling.rule import Rule
 
 SETTINGS = Settings(select=("LOSS102", "LOSS103"))
@@ -23,7 +22,7 @@ FIXED = SOFTMAX.replace("torch.log(torch.softmax(x, dim=1))", "torch.log_softmax
 
 
 def fix(text: str, unsafe: bool = False) -> str:
-    return fix_source(text, "m.py", SETTINGS, unsafe).text
+    return fixed(text, unsafe, "m.py", SETTINGS).after
 
 
 def test_only_the_rewritten_expression_changes():
@@ -44,7 +43,7 @@ def test_idempotent():
     text = SOFTMAX + "\n\ndef g(z):\n    return torch.log(1 - torch.sigmoid(z)) + torch.log(torch.sigmoid(z))\n"
     once = fix(text)
     assert once != text and fix(once) == once
-    assert check_source(once, "m.py", SETTINGS) == []
+    assert check(once, "m.py", SETTINGS) == []
 
 
 def test_nested_findings_are_fixed_over_passes():
@@ -94,13 +93,12 @@ def test_import_is_not_added_twice_across_runs():
     assert "return jax.nn.log_softmax(x)" in result
 
 
-def test_safe_only_by_default(monkeypatch):
-    monkeypatch.setattr(Settings, "rules", lambda self, path=None: [UnsafeEps()])
+def test_safe_only_by_default():
     text = "import torch\n\n\ndef f(p):\n    return torch.log(p)\n"
-    result = fix_source(text, "m.py", SETTINGS)
-    assert result.text == text and result.fixed == [] and [f.line for f in result.remaining] == [5]
-    result = fix_source(text, "m.py", SETTINGS, unsafe=True)
-    assert result.text == text.replace("torch.log(p)", "torch.log(p + 1e-12)") and len(result.fixed) == 1
+    result = fixed(text, path="m.py", rules=[UnsafeEps()])
+    assert result.after == text and result.fixed == [] and [f.line for f in result.remaining] == [5]
+    result = fixed(text, unsafe=True, path="m.py", rules=[UnsafeEps()])
+    assert result.after == text.replace("torch.log(p)", "torch.log(p + 1e-12)") and len(result.fixed) == 1
     assert result.remaining == []
 
 
@@ -167,7 +165,7 @@ def test_a_write_that_fails_midway_leaves_the_original(tmp_path, monkeypatch, fa
     def fail(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fixer.os, failing, fail)
+    monkeypatch.setattr(files.os, failing, fail)
     result = run("fix", *ONLY, "m.py", cwd=tmp_path)
     assert result.code == 2
     assert result.err == "m.py: error: cannot write: No space left on device; left unchanged\n"
@@ -182,7 +180,7 @@ def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
     def interrupt(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fixer.os, "replace", interrupt)
+    monkeypatch.setattr(files.os, "replace", interrupt)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(str(path), b"new")
     assert path.read_text() == SOFTMAX and _no_temporaries(tmp_path)
@@ -203,7 +201,7 @@ def test_read_only_folder_is_reported(tmp_path, monkeypatch):
                     raise PermissionError(13, "Permission denied")
                 return real(*args, dir=dir, **kwargs)
 
-            monkeypatch.setattr(fixer.tempfile, "mkstemp", refuse)
+            monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
         result = run("fix", *ONLY, ".", cwd=tmp_path)
     finally:
         os.chmod(folder, 0o755)
@@ -230,6 +228,6 @@ def test_symlink_is_written_through_and_stays_a_link(tmp_path):
 def test_fix_file_outcome(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(SOFTMAX)
-    outcome = runner.fix_file(str(path), SETTINGS, write=False)
+    outcome = fix_path(path, SETTINGS, write=False)
     assert outcome.changed and outcome.after == FIXED and path.read_text() == SOFTMAX
     assert [f.code for f in outcome.fixed] == ["LOSS102"] and outcome.remaining == []

@@ -6,10 +6,8 @@ import ast
 
 import pytest
 
-from helpers import run
+from helpers import check, fix, run
 from lossling.config import Settings
-from lossling.engine import check_source
-from lossling.fixer import fix_source
 from lossling.flake8_plugin import Plugin
 from lossling.suppression import noqa_codes, suppressed
 
@@ -21,11 +19,11 @@ FIXED = "torch.log_softmax(x, dim=1)"
 
 def findings(body: str) -> list[tuple[int, str]]:
     """(line within ``body``, code) of what check reports."""
-    return [(f.line - 4, f.code) for f in check_source(HEADER + body, "m.py", SETTINGS)]
+    return [(f.line - 4, f.code) for f in check(HEADER + body, "m.py", SETTINGS)]
 
 
 def fixed(body: str) -> str:
-    return fix_source(HEADER + body, "m.py", SETTINGS).text[len(HEADER):]
+    return fix(HEADER + body, path="m.py", settings=SETTINGS)[len(HEADER):]
 
 
 @pytest.mark.parametrize("comment", [
@@ -90,7 +88,7 @@ def test_noqa_does_not_reach_other_statements():
     assert findings(body) == [(2, "LOSS102")]
     assert fixed(body) == body.replace(SOFTMAX, FIXED)
     header_noqa = f"import torch\n\n\ndef g(x):  # noqa\n    return {SOFTMAX}\n"
-    assert [f.line for f in check_source(header_noqa, "m.py", SETTINGS)] == [5]
+    assert [f.line for f in check(header_noqa, "m.py", SETTINGS)] == [5]
 
 
 def test_fix_never_rewrites_a_silenced_line_among_fixed_ones():
@@ -109,8 +107,8 @@ def test_fix_never_rewrites_a_silenced_line_among_fixed_ones():
 @pytest.mark.parametrize("comment", ["# lossling: skip-file", "#lossling:skip-file", "  # lossling: skip-file  "])
 def test_skip_file(tmp_path, comment):
     text = f'"""Module."""\n{comment}\n' + HEADER + f"    return {SOFTMAX}\n"
-    assert check_source(text, "m.py", SETTINGS) == []
-    assert fix_source(text, "m.py", SETTINGS).text == text
+    assert check(text, "m.py", SETTINGS) == []
+    assert fix(text, path="m.py", settings=SETTINGS) == text
     (tmp_path / "m.py").write_text(text)
     assert run("check", "m.py", cwd=tmp_path).code == 0
     result = run("fix", "m.py", cwd=tmp_path)
@@ -119,7 +117,7 @@ def test_skip_file(tmp_path, comment):
 
 def test_skip_file_must_be_a_comment_of_its_own():
     text = HEADER + f"    return {SOFTMAX}  # lossling: skip-file\n"
-    assert [f.code for f in check_source(text, "m.py", SETTINGS)] == ["LOSS102"]
+    assert [f.code for f in check(text, "m.py", SETTINGS)] == ["LOSS102"]
 
 
 @pytest.mark.parametrize("text", [
@@ -129,7 +127,7 @@ def test_skip_file_must_be_a_comment_of_its_own():
 ])
 def test_skip_file_inside_a_string_is_not_a_comment(tmp_path, text):
     text += HEADER + f"    return {SOFTMAX}\n"
-    assert [f.code for f in check_source(text, "m.py", SETTINGS)] == ["LOSS102"]
+    assert [f.code for f in check(text, "m.py", SETTINGS)] == ["LOSS102"]
     (tmp_path / "m.py").write_text(text)
     assert run("check", "--select", "LOSS102", "m.py", cwd=tmp_path).code == 1
     assert "torch.log_softmax" in run("fix", "--select", "LOSS102", "-", stdin=text.encode()).out
@@ -139,7 +137,7 @@ def test_skip_file_inside_a_string_is_not_a_comment(tmp_path, text):
 
 def test_skip_file_after_blank_lines_and_a_string_that_mentions_it():
     text = 'x = "# lossling: skip-file"\n\n\n# lossling: skip-file\n' + HEADER + f"    return {SOFTMAX}\n"
-    assert check_source(text, "m.py", SETTINGS) == []
+    assert check(text, "m.py", SETTINGS) == []
 
 
 def test_check_and_fix_agree_through_the_cli(tmp_path):

@@ -12,10 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import FIXTURES, check, fix
+from helpers import FIXTURES, check, check_path, fix, fix_path
 from lossling import cli
-from lossling.config import Settings
-from lossling.notebook import check_notebook, fix_notebook
 
 NOTEBOOKS = FIXTURES / "notebooks"
 CASES = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -26,13 +24,13 @@ def _id(path: Path) -> str:
 
 
 def _where(path: Path | str) -> list[str]:
-    result = check_notebook(str(path), Settings())
+    result = check_path(path)
     assert result.error is None, result.error
     return [f"cell {f.cell}:{f.line}:{f.col + 1} {f.code}" for f in result.findings]
 
 
 def _fix(path: Path, write: bool = True):
-    return fix_notebook(str(path), Settings(), write)
+    return fix_path(path, write=write)
 
 
 def _notebook(folder: Path, *cells: str | tuple[str, str], metadata: dict | None = None,
@@ -111,7 +109,7 @@ def test_a_module_split_into_cells_is_checked_and_fixed_as_the_module(tmp_path, 
     firsts = [1 + sum(cell.count("\n") for cell in cells[:k]) for k in range(len(cells))]
     in_module = [f"{f.line}:{f.col + 1} {f.code}" for f in check(text, str(example))]
     in_notebook = [f"{firsts[f.cell - 1] + f.line - 1}:{f.col + 1} {f.code}"
-                   for f in check_notebook(str(path), Settings()).findings]
+                   for f in check_path(path).findings]
     assert in_notebook == in_module and in_module
     _fix(path)
     sources = ["".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]
@@ -262,11 +260,19 @@ def _document(*cells, version=4) -> bytes:
 def test_bad_notebooks_get_a_message_and_stay_untouched(tmp_path, data, message):
     path = tmp_path / "bad.ipynb"
     path.write_bytes(data)
-    result = check_notebook(str(path), Settings())
-    assert result.error is not None and str(result.error).startswith(message), result.error
+    result = check_path(path)
+    assert result.error is not None and _placed(result.error).startswith(message), result.error
     outcome = _fix(path)
-    assert outcome.error is not None and str(outcome.error).startswith(message)
+    assert outcome.error is not None and _placed(outcome.error).startswith(message)
     assert path.read_bytes() == data
+
+
+def _placed(error) -> str:
+    """The error's message after its place in a cell: ``cell 2:2:5: syntax error ...``."""
+    if error.cell is None:
+        return str(error)
+    where = f"cell {error.cell}" + ("" if error.line is None else f":{error.line}:{error.col + 1}")
+    return f"{where}: {error}"
 
 
 # The command line ----------------------------------------------------------------------------------------------

@@ -3,12 +3,15 @@ original broke. The fixed source comes from lossling's own fix path, never from 
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from helpers import FIXTURES
 from lossling.finding import Safety
 from lossling.rule import all_rules
-from proofs import case_names, fixed_text, function_source, load_proof, namespace, proof_files, prove_case
+from proofs import (REQUIRE, case_names, fixed_text, function_source, load_proof, namespace, proof_files, prove_case,
+                    require_framework)
 
 PROOFS = proof_files(FIXTURES)
 CASES = [(path, name) for path in PROOFS for name in case_names(path.read_text(encoding="utf-8"))]
@@ -18,6 +21,7 @@ CASES = [(path, name) for path in PROOFS for name in case_names(path.read_text(e
 def test_fix_is_proven(path, name):
     text, proof = load_proof(path)
     settings = {**proof, **proof.get("cases", {}).get(name, {})}
+    require_framework(text, settings["framework"])
     fixed = fixed_text(text, path, settings["unsafe"])
     assert function_source(fixed, name) != function_source(text, name), f"lossling did not fix {name}"
     scope = namespace(text, path)
@@ -38,3 +42,17 @@ def test_every_fix_has_a_proof(rule):
 def test_proof_belongs_to_a_rule_with_a_fix(path):
     codes = {r.code: r for r in all_rules()}
     assert path.parent.name in codes and codes[path.parent.name].fix_safety is not Safety.NONE
+
+
+def test_a_proof_without_its_framework_is_skipped_with_the_reason(monkeypatch):
+    text = "import torch\nfrom jax import numpy as jnp\nimport math\n"
+    installed = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name in ("torch", "tensorflow") else installed(name, *args))
+    monkeypatch.delenv(REQUIRE, raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"^keras proof: tensorflow, torch not installed$"):
+        require_framework(text, "keras")
+    require_framework("import jax\n", "jax")  # installed: runs
+    monkeypatch.setenv(REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match=r"torch not installed \(LOSSLING_REQUIRE_PROOFS=1"):
+        require_framework(text, "torch")

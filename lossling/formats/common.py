@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ..engine import FileResult
-from ..finding import Finding, Safety
+from ..document import FileResult
+from ..finding import Finding, Safety, applicable
 from ..rule import rule_by_code
 
 SEVERITIES = ("error", "warning", "info")
@@ -31,9 +31,7 @@ class Report:
 
     def fixable(self, finding: Finding) -> bool:
         """Whether ``lossling fix`` applies the finding's fix, with the settings of its file."""
-        fix = finding.fix
-        return fix is not None and (fix.safety is Safety.SAFE or (
-            fix.safety is Safety.UNSAFE and finding.path in self.unsafe))
+        return applicable(finding, finding.path in self.unsafe)
 
     def unsafe_only(self, finding: Finding) -> bool:
         """Whether the fix applies only once ``--unsafe-fixes`` is given."""

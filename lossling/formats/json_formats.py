@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..engine import FileResult
+from ..document import FileResult
 from ..finding import Finding
 from .common import Report, rule_name, severity, shown
 
@@ -23,7 +23,10 @@ def error_object(result: FileResult) -> dict:
     error = result.error
     assert error is not None
     column = None if error.line is None else (error.col or 0) + 1
-    return {"path": shown(result.path), "line": error.line, "column": column, "message": str(error)}
+    entry = {"path": shown(result.path), "line": error.line, "column": column, "message": str(error)}
+    if error.cell is not None:
+        entry["cell"] = error.cell
+    return entry
 
 
 def _fix(finding: Finding) -> dict | None:

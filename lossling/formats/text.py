@@ -9,7 +9,8 @@ import re
 import unicodedata
 from typing import IO
 
-from ..engine import FileResult, SourceError, decode
+from ..document import FileResult, PythonSource
+from ..engine import SourceError
 from ..finding import Finding
 from .common import Report, location, shown
 
@@ -66,7 +67,10 @@ def finding_line(finding: Finding, fixable: bool = False, style: Style = PLAIN) 
 def error_line(result: FileResult) -> str:
     error = result.error
     assert error is not None
-    where = shown(result.path) if error.line is None else location(result.path, error.line, error.col or 0)
+    if error.line is not None:
+        where = location(result.path, error.line, error.col or 0, error.cell)
+    else:
+        where = shown(result.path) + (f":cell {error.cell}" if error.cell is not None else "")
     return f"{where}: error: {error}"
 
 
@@ -140,7 +144,7 @@ def _source_lines(path: str, cell: int | None, sources: dict[str, str]) -> list[
             text = sources[path]
         elif cell is None:
             with open(path, "rb") as handle:
-                text = decode(handle.read()).text
+                text = PythonSource.from_bytes(handle.read(), path).source
         else:
             with open(path, "rb") as handle:
                 text = handle.read().decode("utf-8-sig")

@@ -27,7 +27,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .project_only import CONSULTED, project_only
+from .project_only import project_only
 
 # 1 - eps rounds to exactly 1 up to half the spacing below 1 (ties go to the even 1.0): float32 2**-25 = 2.98e-8.
 ABSORBED_BELOW = {"float32": 2.0 ** -25, "float16": 2.0 ** -12, "bfloat16": 2.0 ** -9}
@@ -178,7 +178,7 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
     if added:  # the checked project's own modules are importable from its root while astroid infers
         sys.path.insert(0, root)
     try:
-        with project_only(root, module):
+        with project_only(root, module, module.consulted):
             inferred = list(_limited(found.infer(), 16))
     except Exception:  # astroid raises many kinds of inference errors; all mean "unknown"
         inferred = []
@@ -188,7 +188,7 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
     for item in inferred:  # the files the values came from: the result cache keys on them too
         location = getattr(getattr(item, "root", lambda: None)(), "file", None)
         if location:
-            CONSULTED.add(location)
+            module.consulted.add(location)
     return _numbers(inferred)
 
 
@@ -225,7 +225,8 @@ def _astroid_module(module: Module) -> Any:
 
         path = os.path.abspath(module.path) if module.path not in ("<stdin>", "-") else None
         _switch_project(_package_root(path) if path else None)
-        with project_only(_package_root(path) if path else None, module):  # building infers self.x = ... assignments
+        root = _package_root(path) if path else None
+        with project_only(root, module, module.consulted):  # building infers self.x = ... assignments
             built = AstroidBuilder(MANAGER).string_build(module.source, _module_name(path), path)
     except Exception:  # a file astroid cannot build is a file without inferred values
         built = None

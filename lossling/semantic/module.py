@@ -19,7 +19,6 @@ from typing import Any, Iterator
 from ..finding import Import, Span
 from . import apis
 from .facts import TENSOR_ONLY, Facts, project_path
-from .project_only import CONSULTED
 from .scopes import PARENT, SCOPE_NODES, Index, Scope, build_index, callee_name
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -477,7 +476,6 @@ class Module:
                 other = load_project_module(path) if path else None
                 if other is not None and other is not self:
                     self.consulted.add(other.path)
-                    CONSULTED.add(other.path)  # the result cache keys on it
                     return other, target
         return None
 

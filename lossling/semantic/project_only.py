@@ -30,22 +30,12 @@ def inside(location: str | None, root: str) -> bool:
     return not any(part in _VENDORED for part in relative.split(os.sep))
 
 
-# Every project file astroid was allowed to read since the last ``take_consulted()``: a checked file's findings
-# depend on these too (``from .config import EPS``), so the result cache keys on them.
-CONSULTED: set[str] = set()
-
-
-def take_consulted() -> set[str]:
-    """The project files read through astroid since the last call (and forget them)."""
-    taken = set(CONSULTED)
-    CONSULTED.clear()
-    return taken
-
-
 @contextmanager
-def project_only(root: str | None, owner: object | None = None) -> Iterator[None]:
+def project_only(root: str | None, owner: object | None = None,
+                 consulted: set[str] | None = None) -> Iterator[None]:
     """Within the block, astroid resolves an import only to files under ``root`` (nothing when it is None), at most
-    ``BUDGET`` of them; what it builds is forgotten when ``owner`` is freed."""
+    ``BUDGET`` of them; what it builds is forgotten when ``owner`` is freed. The files it reads are added to
+    ``consulted``: a checked file's findings depend on them too."""
     from astroid import MANAGER
     from astroid.exceptions import AstroidImportError
     from astroid.manager import AstroidManager
@@ -62,7 +52,8 @@ def project_only(root: str | None, owner: object | None = None) -> Iterator[None
         if not allowed:
             raise AstroidImportError("{modname} is outside the checked project", modname=modname)
         budget[0] -= 1
-        CONSULTED.update(location for location in locations if location)
+        if consulted is not None:
+            consulted.update(location for location in locations if location)
         return found
 
     cache = MANAGER.astroid_cache

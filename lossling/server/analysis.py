@@ -1,24 +1,24 @@
 """What the server asks of lossling, on text held in memory: a document's findings, the text a fix would leave,
 and the text with a ``# noqa`` added. Nothing here speaks LSP.
 
-A document is a Python file's text or a notebook's cells. Findings come from ``check_source`` and fixes from the
-fixer, exactly as ``lossling check`` and ``lossling fix`` run them; a notebook's code cells are read as one module
-by lossling's notebook support, so names flow between cells as they do on the command line.
+A document is a Python file's text or a notebook's cells. Both go through lossling's own documents
+(``PythonSource``, ``Notebook.from_cells``) and ``find``/``fix_document``, exactly as ``lossling check`` and
+``lossling fix`` run them; a notebook's code cells are read as one module, so names flow between cells as they do
+on the command line.
 """
 
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .. import notebook
+from .. import document as lossling
 from ..config import Settings
-from ..engine import SourceError, _noqa_lines, check_source, parse
+from ..engine import SourceError, noqa_groups, parse
 from ..finding import Finding
-from ..fixer import apply, fix_source
+from ..notebook import Notebook
 from ..rule import Rule
-from ..semantic.project_only import take_consulted
 from ..suppression import with_code
 from .text import split
 
@@ -77,15 +77,10 @@ class Analysis:
 
 # Rules that raise --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Guarded(Settings):
-    """Settings whose rules log an internal error in ``failures`` and find nothing, instead of raising: one
-    broken rule must not take the other rules' findings, or the server, with it."""
-
-    failures: list[str] = field(default_factory=list, compare=False)
-
-    def rules(self, path: str | None = None) -> list[Rule]:
-        return [_guard(rule, self.failures.append) for rule in super().rules(path)]
+def guarded(settings: Settings, path: str, failures: list[str]) -> list[Rule]:
+    """The settings' rules for ``path``, each logging an internal error in ``failures`` and finding nothing
+    instead of raising: one broken rule must not take the other rules' findings, or the server, with it."""
+    return [_guard(rule, failures.append) for rule in settings.rules(path)]
 
 
 def _guard(rule: Rule, failed: Callable[[str], None]) -> Rule:
@@ -104,89 +99,42 @@ def _guard(rule: Rule, failed: Callable[[str], None]) -> Rule:
     return rule
 
 
-def guarded(settings: Settings, failures: list[str]) -> Settings:
-    values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
-    return _Guarded(**values, failures=failures)
-
-
 # Checking ----------------------------------------------------------------------------------------------------
+
+def source_of(document: Document) -> lossling.Document:
+    """The document as lossling reads it: a Python file's text, or the notebook's cells (a cell that is not
+    Python code is numbered, and not checked)."""
+    if document.cells is None:
+        return lossling.PythonSource(document.path, document.text)
+    return Notebook.from_cells(document.path, [cell.text if cell.python else ("markdown", cell.text)
+                                               for cell in document.cells], document.metadata)
+
+
+def uri(document: Document, cell: int | None) -> str:
+    """Where the editor shows a cell (1-based, among all cells), or the file."""
+    if document.cells is None or cell is None:
+        return document.uri
+    return document.cells[cell - 1].uri
+
 
 def analyse(document: Document, settings: Settings) -> Analysis:
     """The document's findings, or the problem that stops it being checked."""
     result = Analysis()
-    rules = guarded(settings, result.failures)
-    take_consulted()
+    source = source_of(document)
     try:
-        if document.cells is None:
-            result.flagged = [Flagged(document.uri, f, f) for f in check_source(document.text, document.path, rules)]
-        else:
-            result.flagged = _check_notebook(document, rules)
-    except _CellError as error:
-        result.problem = error.problem
+        if not source.skip:
+            checked = lossling.find(source, guarded(settings, document.path, result.failures))
+            shown = [source.to_file(found) for found in checked.findings]
+            result.flagged = [Flagged(uri(document, f.cell), f, found) for f, found in zip(shown, checked.findings)]
+            result.consulted = set(checked.deps)
     except SourceError as error:
-        result.problem = Problem(document.uri, str(error), error.line, error.col)
+        cell = error.cell
+        if cell is None and isinstance(source, Notebook) and source.cells:
+            cell = source.cells[0].number  # a notebook's error without a place: shown on its first code cell
+        result.problem = Problem(uri(document, cell), str(error), error.line, error.col)
     except Exception:
         result.failures.append(f"internal error, please report it:\n{traceback.format_exc()}")
-    result.consulted = take_consulted() - {document.path}
     return result
-
-
-class _CellError(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-@dataclass
-class _Notebook:
-    cells: list[Any]  # lossling.notebook's cells: the checked ones, each knowing its index among all cells
-    uris: list[str]  # the uri of every cell, by index
-
-    def uri(self, cell: Any) -> str:
-        return self.uris[cell.index]
-
-
-def _read(document: Document) -> _Notebook:
-    """The notebook's Python code cells, masked for IPython syntax as ``lossling check`` masks a file's cells."""
-    assert document.cells is not None
-    cells = []
-    if not notebook._skipped(document.metadata):
-        for index, cell in enumerate(document.cells):
-            masked = notebook._mask(cell.text) if cell.python else None
-            if masked is not None:
-                cells.append(notebook._Cell(index + 1, index, cell.text, masked[0], masked[1]))
-    return _Notebook(cells, [cell.uri for cell in document.cells])
-
-
-def _check_notebook(document: Document, settings: Settings) -> list[Flagged]:
-    book = _read(document)
-    if not book.cells:
-        return []
-    virtual, findings = _checked(book, document.path, settings)
-    flagged = []
-    for found in findings:
-        shown = virtual.to_cell(found)
-        flagged.append(Flagged(book.uris[shown.cell - 1], shown, found))
-    return flagged
-
-
-def _checked(book: _Notebook, path: str, settings: Settings) -> tuple[Any, list[Finding]]:
-    """The cells as one module, and its findings; a syntax error names the cell it is in, at that cell's line (as
-    ``lossling check`` names it)."""
-    virtual = notebook._Virtual(book.cells)
-    try:
-        return virtual, check_source(virtual.text, path, settings)
-    except SourceError as error:
-        for cell in book.cells:  # the first cell that does not parse on its own holds the error
-            try:
-                parse(cell.masked)
-            except SourceError as own:
-                raise _CellError(Problem(book.uri(cell), str(own), own.line, own.col)) from None
-        if error.line is None:
-            raise _CellError(Problem(book.uri(book.cells[0]), str(error))) from None
-        position, offset = virtual.locate(error.line)
-        raise _CellError(Problem(book.uri(book.cells[position]), str(error), error.line - offset,
-                                 error.col)) from None
 
 
 # Fixing ------------------------------------------------------------------------------------------------------
@@ -194,27 +142,18 @@ def _checked(book: _Notebook, path: str, settings: Settings) -> tuple[Any, list[
 
 def fix_one(document: Document, settings: Settings, flagged: Flagged) -> dict[str, str]:
     """The finding's fix applied as ``lossling fix`` applies it, the imports it needs included."""
-    if document.cells is None:
-        text = apply(document.text, [flagged.found])
-        parse(text)  # a fix that breaks the file is a bug: offer nothing rather than that
-        return _changed(document, {document.uri: text})
-    book = _read(document)
-    virtual = notebook._Virtual(book.cells)
-    fixed = notebook._apply(book.cells, virtual, [flagged.found])
-    return _changed(document, {book.uri(cell): cell.text for cell in fixed})
+    fixed = source_of(document).fixed([flagged.found])
+    parse(fixed.source)  # a fix that breaks the file is a bug: offer nothing rather than that
+    return _changed(document, fixed)
 
 
 def fix_all(document: Document, settings: Settings) -> dict[str, str]:
     """Every safe fix, pass after pass until the text is stable: what ``lossling fix`` writes. A rule that raises
     fixes nothing (its error was logged when the document was checked)."""
-    rules = guarded(settings, [])
-    if document.cells is None:
-        return _changed(document, {document.uri: fix_source(document.text, document.path, rules).text})
-    book = _read(document)
-    if not book.cells:
-        return {}
-    cells, _, _ = notebook._fix(book.cells, document.path, rules, unsafe=False)
-    return _changed(document, {book.uri(cell): cell.text for cell in cells})
+    outcome = lossling.fix_document(source_of(document), guarded(settings, document.path, []))
+    if outcome.error is not None:
+        raise outcome.error
+    return _changed(document, outcome.document) if outcome.document is not None else {}
 
 
 def with_noqa(document: Document, flagged: Flagged) -> dict[str, str]:
@@ -223,7 +162,7 @@ def with_noqa(document: Document, flagged: Flagged) -> dict[str, str]:
     lands inside a multi-line string or a backslash continuation)."""
     text = document.texts()[flagged.uri]
     lines = split(text)
-    first, last = _noqa_lines(text).get(flagged.finding.line, (flagged.finding.line, flagged.finding.line))
+    first, last = noqa_groups(text).get(flagged.finding.line, (flagged.finding.line, flagged.finding.line))
     for number in range(first, last + 1):
         merged = with_code(lines[number - 1], flagged.finding.code)
         if merged is not None:
@@ -235,7 +174,11 @@ def with_noqa(document: Document, flagged: Flagged) -> dict[str, str]:
     return {flagged.uri: "".join(lines)}
 
 
-def _changed(document: Document, texts: dict[str, str]) -> dict[str, str]:
+def _changed(document: Document, fixed: lossling.Document) -> dict[str, str]:
+    """The text of each part of ``document`` that ``fixed`` changes."""
+    if isinstance(fixed, Notebook):
+        texts = {uri(document, number): text for number, text in fixed.code_cells}
+    else:
+        texts = {document.uri: fixed.source}
     old = document.texts()
-    return {uri: text for uri, text in texts.items() if old.get(uri) != text}
-
+    return {part: text for part, text in texts.items() if old.get(part) != text}

@@ -30,8 +30,7 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..config import ConfigError, Settings
-from ..finding import Finding, Safety
-from ..fixer import applicable
+from ..finding import Finding, Safety, applicable
 from ..formats.common import rule_name, severity
 from . import analysis, pages
 from .analysis import Analysis, Cell, Document, Flagged
