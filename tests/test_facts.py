@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 
 import pytest
 
+from lossling.semantic import dataflow
 from lossling.semantic.module import Module
-from lossling.semantic.values import Zero
+from lossling.semantic.values import Zero, rounded
 
 
 def module_of(text: str) -> Module:
@@ -87,3 +89,208 @@ def test_in_place_add_of_a_positive_constant_guards():
 def test_in_place_multiplication_does_not_guard():
     module = module_of("import torch\n\n\ndef f(p):\n    p = p.clone()\n    p.mul_(2.0)\n    return p\n")
     assert not module.facts.guarded(returned(module))
+
+
+# ----- data flow, kinds, dtypes, ranges, roles, gradients (the lead's core tests) ------------------------------
+def _module(source: str, path: str = "snippet.py") -> Module:
+    text = textwrap.dedent(source)
+    return Module(ast.parse(text), text, path)
+
+
+def value_of(source: str, marker: str = "out"):
+    """The value of the last ``return`` expression (or the last load of ``marker``) in the snippet."""
+    module = _module(source)
+    returns = module.nodes(ast.Return)
+    return module.facts.value(returns[-1].value), module
+
+
+# ----- data flow ----------------------------------------------------------------------------------------------
+def _reaching(source: str, name: str, line: int) -> list[str]:
+    module = _module(source)
+    loads = [n for n in module.nodes(ast.Name) if n.id == name and n.lineno == line and isinstance(n.ctx, ast.Load)]
+    return sorted(f"{d.kind}@{getattr(d.node, 'lineno', 0)}" for d in module.facts.definitions(loads[0]))
+
+
+def test_reassignment_reaches_the_use():
+    assert _reaching("def f(x):\n    y = x\n    y = y + 1\n    return y\n", "y", 4) == ["assign@3"]
+
+
+def test_if_else_joins_both_branches():
+    assert _reaching("def f(x, c):\n    if c:\n        y = 1\n    else:\n        y = 2\n    return y\n", "y", 6) == [
+        "assign@3", "assign@5"]
+
+
+def test_loop_back_edge_and_zero_iterations():
+    source = "def f(xs):\n    t = 0\n    for x in xs:\n        t = t + x\n    return t\n"
+    assert _reaching(source, "t", 5) == ["assign@2", "assign@4"]
+    assert _reaching(source, "t", 4) == ["assign@2", "assign@4"]
+
+
+def test_early_return_and_break():
+    assert _reaching("def f(x):\n    y = 1\n    if x:\n        y = 2\n        return y\n    return y\n", "y", 6) == [
+        "assign@2"]
+    source = "def f(xs):\n    y = 0\n    for x in xs:\n        y = 1\n        break\n    return y\n"
+    assert _reaching(source, "y", 6) == ["assign@2", "assign@4"]
+
+
+def test_unpacking_with_walrus_and_augmented_assignment():
+    source = "def f(t):\n    a, b = t\n    if (c := a):\n        c += 1\n    return b, c\n"
+    assert _reaching(source, "b", 5) == ["unpack@2"]
+    assert _reaching(source, "c", 5) == ["assign@3", "aug@4"]
+
+
+def test_in_place_mutation_is_a_definition_and_reaches_aliases():
+    source = "def f(z):\n    w = z\n    v = w.view(-1)\n    v.mul_(2)\n    return w\n"
+    assert _reaching(source, "w", 5) == ["mutate@4"]
+    source = "def f(z):\n    z[z == 0] = 1\n    torch.nn.init.zeros_(z)\n    return z\n"
+    assert _reaching(source, "z", 4) == ["mutate@3"]
+
+
+def test_conditions_hold_after_an_early_exit_and_an_assert():
+    module = _module("def f(n, m):\n    if n == 0:\n        return 0\n    assert m > 0\n    return n / m\n")
+    ret = module.nodes(ast.Return)[-1]
+    held = [(ast.unparse(t), p) for t, p in module.facts.conditions(ret.value)]
+    assert held == [("n == 0", False), ("m > 0", True)]
+
+
+def test_same_at_stops_at_in_place_change():
+    module = _module("import torch\ndef f(z):\n    p = torch.softmax(z, 1)\n    z.mul_(2)\n    return torch.log(p)\n")
+    softmax = module.nodes(ast.Assign)[0].value
+    log = module.nodes(ast.Return)[0].value
+    assert not module.facts.same_at(softmax, log)
+    module = _module("import torch\ndef f(z):\n    p = torch.softmax(z, 1)\n    q = z * 2\n    return torch.log(p)\n")
+    assert module.facts.same_at(module.nodes(ast.Assign)[0].value, module.nodes(ast.Return)[0].value)
+
+
+def test_a_mutating_library_function_mutates_its_argument():
+    assert dataflow.in_place("zeros_") and not dataflow.in_place("_private") and not dataflow.in_place("__call__")
+
+
+# ----- kind ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("source,kind", [
+    ("import torch\ndef f(x: torch.Tensor):\n    return x\n", "torch"),
+    ("import torch\ndef f(s):\n    s.sigmoid()\n    return s\n", "torch"),  # a method only tensors have
+    ("import torch\ndef f(s):\n    torch.log(1 - s)\n    return s\n", "torch"),  # torch ops take tensors only
+    ("import numpy as np\ndef f(s):\n    np.log(s)\n    return s\n", None),  # NumPy takes floats too
+    ("import numpy as np\ndef f(s: np.ndarray):\n    return s\n", "numpy"),
+    ("import torch\ndef f(eps=1e-8):\n    return eps\n", "number"),
+    ("import torch\ndef g(s):\n    return s\ndef h(z):\n    return g(torch.sigmoid(z))\n", "torch"),  # summary
+    ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return self\n", "other"),
+])
+def test_kind(source, kind):
+    assert value_of(source)[0].kind == kind
+
+
+def test_call_site_evidence_reaches_a_parameter():
+    module = _module("import torch\ndef g(s):\n    return s\ndef h(z):\n    return g(torch.sigmoid(z))\n")
+    param = module.nodes(ast.Return)[0].value
+    found = module.facts.value(param)
+    assert found.kind == "torch" and found.role == "probs"
+
+
+# ----- dtype --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("expression,dtype", [
+    ("x.half()", "f16"), ("x.to(torch.bfloat16)", "bf16"), ("x.float()", "f32"), ("x > 0", "bool"),
+    ("(x > 0).sum()", "int"), ("x.argmax(-1)", "int"), ("torch.randint(0, 3, (4,))", "int"),
+    ("torch.zeros(3, dtype=torch.float64)", "f64"), ("x.long().float()", "f32"),
+])
+def test_dtype(expression, dtype):
+    assert value_of(f"import torch\ndef f(x: torch.Tensor):\n    return {expression}\n")[0].dtype == dtype
+
+
+# ----- range and zero ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("expression,zero", [
+    ("torch.softmax(x, -1)", Zero.ROUNDING),  # positive in exact arithmetic, 0 in float32 for a gap of 104
+    ("torch.exp(x)", Zero.ROUNDING),
+    ("torch.exp(x.clamp(-10, 10))", Zero.NEVER),
+    ("x.abs().sum()", Zero.DEGENERATE),
+    ("(x > 0).sum()", Zero.EXACT),  # an empty mask
+    ("(x >= x.max()).sum()", Zero.NEVER),  # the maximum is always counted
+    ("x.norm()", Zero.DEGENERATE), ("x.std()", Zero.DEGENERATE),
+    ("torch.rand(3, 4).norm()", Zero.NEVER),  # a random draw is 0 with probability 0
+    ("x.abs().sum() + 1e-6", Zero.NEVER), ("x.clamp(min=1e-6)", Zero.NEVER),
+    ("torch.ones_like(x).sum()", Zero.NEVER), ("x.shape[0]", Zero.NEVER), ("x[x > 0].numel()", Zero.EXACT),
+    ("torch.softmax(x, -1).max(-1).values", Zero.NEVER),  # >= 1/n
+    ("x.sum()", Zero.UNKNOWN),  # a signed sum: 0 only at special points
+])
+def test_zero(expression, zero):
+    assert value_of(f"import torch\ndef f(x: torch.Tensor):\n    return {expression}\n")[0].zero is zero
+
+
+def test_eps_absorbed_in_float32_bounds():
+    found, _ = value_of("import torch\ndef f(p: torch.Tensor):\n    return 1 - p.clamp(1e-8, 1 - 1e-8)\n")
+    assert found.lo == 0.0 and found.zero is Zero.EXACT  # 1 - 1e-8 is 1.0 in float32
+    found, _ = value_of("import torch\ndef f(p: torch.Tensor):\n    return 1 - p.clamp(1e-6, 1 - 1e-6)\n")
+    assert found.lo > 0 and found.zero is Zero.NEVER
+    assert rounded(1e-8, "f16") == 0.0 and rounded(1 - 1e-8, "f32") == 1.0
+
+
+def test_a_loop_accumulator_keeps_its_sign():
+    found, _ = value_of("import torch\ndef f(hs):\n    t = torch.zeros(())\n    for h in hs:\n"
+                        "        t = t + h.abs().sum()\n    return t\n")
+    assert found.nonnegative and found.zero is Zero.EXACT  # no iteration: 0
+
+
+@pytest.mark.parametrize("source,zero", [
+    ("def f(n):\n    if n > 0:\n        return n\n    return 1\n", Zero.NEVER),
+    ("def f(x):\n    return torch.where(x > 0, x, 1.0)\n", Zero.NEVER),
+    ("def f(d):\n    d = d.abs().sum(-1)\n    d[d == 0] = 1\n    return d\n", Zero.NEVER),
+    ("def f(p):\n    k = p != 0\n    return p[k]\n", Zero.NEVER),
+])
+def test_conditions_and_repairs_refine(source, zero):
+    found, _ = value_of("import torch\n" + source)
+    assert found.zero is zero
+
+
+# ----- role and gradient --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("expression,role", [
+    ("torch.softmax(x, -1)", "probs"), ("F.gumbel_softmax(x)", "probs"), ("torch.exp(F.log_softmax(x, -1))", "probs"),
+    ("torch.exp(x) / torch.exp(x).sum(-1, keepdim=True)", "probs"), ("F.log_softmax(x, -1)", "logprobs"),
+    ("x > 0", "mask"), ("(x > 0).sum()", "count"), ("x.argmax(-1)", "index"), ("F.one_hot(x.argmax(-1), 3)", "onehot"),
+    ("F.cross_entropy(x, x.argmax(-1))", "loss"),
+])
+def test_role(expression, role):
+    source = f"import torch\nimport torch.nn.functional as F\ndef f(x: torch.Tensor):\n    return {expression}\n"
+    assert value_of(source)[0].role == role
+
+
+@pytest.mark.parametrize("source,flows", [
+    ("def f(x: torch.Tensor):\n    return x.detach()\n", False),
+    ("def f(x: torch.Tensor):\n    with torch.no_grad():\n        return x * 2\n", False),
+    ("def f(x: torch.Tensor):\n    return x.long()\n", False),
+    ("def f(x: torch.Tensor):\n    return torch.arange(3) * 1.0\n", False),
+    ("class M(torchmetrics.Metric):\n    def update(self, x: torch.Tensor):\n        return x * 2\n", False),
+    ("def f(x: torch.Tensor):\n    return x * 2\n", True),
+])
+def test_gradient(source, flows):
+    module = _module("import torch\nimport torchmetrics\n" + source)
+    assert module.facts.gradient(module.nodes(ast.Return)[-1].value) is flows
+
+
+def test_repaired_and_tested():
+    module = _module("import torch\ndef f(a, b: torch.Tensor):\n    r = a / b.norm()\n    r[r != r] = 0\n"
+                     "    return r\n")
+    division = next(n for n in module.nodes(ast.BinOp) if isinstance(n.op, ast.Div))
+    assert module.facts.repaired(division)
+    module = _module("import torch\ndef f(a, m: torch.Tensor):\n    n = m.sum()\n    if n.item() > 0:\n"
+                     "        return a / n\n")
+    division = next(n for n in module.nodes(ast.BinOp) if isinstance(n.op, ast.Div))
+    assert module.facts.tested(division.right)
+    module = _module("import torch\ndef f(a, m: torch.Tensor):\n    n = m.sum()\n    if m.dim() == 2:\n"
+                     "        return a / n\n")
+    division = next(n for n in module.nodes(ast.BinOp) if isinstance(n.op, ast.Div))
+    assert not module.facts.tested(division.right)  # a test of the shape says nothing about the value
+
+
+def test_project_module_summaries(tmp_path):
+    package = tmp_path / "proj"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "ops.py").write_text("import torch\nEPS = 1e-6\ndef act(z):\n    return torch.sigmoid(z)\n")
+    source = "import torch\nfrom .ops import EPS, act\ndef f(x):\n    return act(x), EPS\n"
+    (package / "loss.py").write_text(source)
+    module = Module(ast.parse(source), source, str(package / "loss.py"))
+    returned = module.nodes(ast.Return)[0].value
+    assert module.facts.value(returned.elts[0]).role == "probs"
+    assert module.facts.value(returned.elts[1]).lo == 1e-6
+    assert str(package / "ops.py") in module.consulted
