@@ -142,6 +142,9 @@ def rewritten(module: Module, node: ast.AST, replace: dict[ast.AST, str], append
     return text
 
 
+GUARD_TITLE = "Guard the divisor"
+
+
 def guarded_division(module: Module, site: Division) -> tuple[ast.AST, str, Import | None] | None:
     """A division whose divisor can be 0, rewritten so it cannot give NaN: ``(node, text, import)``, chosen by the
     divisor's dtype so the guard itself cannot fail. TensorFlow/Keras: ``divide_no_nan(n, d)``. PyTorch: a count

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..rewrite import guarded_division, hint
+from ..rewrite import GUARD_TITLE, guarded_division
 from ..rule import Rule, Safety
 from ..semantic.divisions import divisions
 from ..semantic.module import Module
@@ -18,13 +18,13 @@ WHERE = {
     "norm": "a norm, 0 for a zero vector",
     "std": "a std/var, 0 for a constant input",
 }
-ADVICE = {"count": "clamp the count (.clamp_min(1), max(n, 1))", None: "guard it (.clamp_min(eps), + eps)"}
 
 
 class DivisionUnguarded(Rule):
     code = "LOSS201"
     name = "division-unguarded"
     summary = "division by a sum, max, norm or std that degenerate inputs make exactly 0, with no guard"
+    severity = "warning"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax")
     triggers = ("/", "div")
@@ -40,7 +40,6 @@ class DivisionUnguarded(Rule):
             if divisor.kind == "numpy" or facts.tested(site.divisor) or facts.repaired(site.node):
                 continue  # NumPy: data preparation, no autograd
             rewrite = guarded_division(module, site)
-            fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2]) if rewrite else None
-            advice = f"use {hint(fix, '')}" if fix and hint(fix, "") else ADVICE[None]
-            yield self.finding(module, site.node, f"division by {WHERE[divisor.cause]}: inf/NaN there; {advice}",
-                               fix)
+            fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2], title=GUARD_TITLE) if rewrite else None
+            yield self.finding(module, site.node, f"division by {WHERE[divisor.cause]}: inf/NaN there; guard the "
+                               "divisor (clamp_min(eps) of its dtype, or divide_no_nan)", fix)

@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import hint, stable_call
+from ..rewrite import stable_call
 from ..rule import Rule, Safety
 from ..semantic.divisions import Division, divisions
 from ..semantic.module import Module, OpCall
@@ -20,6 +20,7 @@ class NormalizeByHand(Rule):
     code = "LOSS202"
     name = "normalize-by-hand"
     summary = "x / norm(x) or a hand-written cosine similarity: NaN (value and gradient) at a zero vector"
+    severity = "warning"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("norm", "sqrt")
@@ -38,18 +39,17 @@ class NormalizeByHand(Rule):
             cosine = self._cosine(module, site)
             if cosine is not None:
                 fix = self._cosine_fix(module, site, *cosine)
-                default = "F.cosine_similarity" if kind == "torch" else (
-                    "a sum of l2_normalize products")
-                yield self.finding(module, site.node, "cosine similarity by hand is NaN for a zero vector; use "
-                                   f"{hint(fix, default)}", fix)
+                stable = "cosine_similarity" if kind == "torch" else "a sum of l2_normalize products"
+                yield self.finding(module, site.node, "cosine similarity by hand is 0 / 0 = NaN (value and "
+                                   f"gradient) when either vector is 0; use {stable}", fix)
                 continue
             norm = _norm_of(module, site.divisor)
             if norm is None or not _same(module, norm[0], site.numerator) or norm[1].framework in ("numpy", "scipy"):
                 continue
             fix = self._normalize_fix(module, site, norm[1], norm[2])
-            default = "F.normalize(x, dim=...)" if kind == "torch" else (
-                "l2_normalize(x, axis=...)")
-            yield self.finding(module, site.node, f"x / norm(x) is NaN for a zero vector; use {hint(fix, default)}",
+            stable = "F.normalize" if kind == "torch" else "l2_normalize"
+            yield self.finding(module, site.node, f"x / norm(x) is 0 / 0 = NaN (value and gradient) for a zero "
+                               f"vector; use {stable}, which divides by max(norm, eps)",
                                fix)
 
     # ----- x / norm(x) ------------------------------------------------------------------------------------------
@@ -63,13 +63,14 @@ class NormalizeByHand(Rule):
             spelled = stable_call(module, "normalize", "torch")
             if axis is None or not keep or spelled is None:
                 return None
-            return self.replace(module, site.node, f"{spelled[0]}({x}, dim={module.text(axis)})", spelled[1])
+            return self.replace(module, site.node, f"{spelled[0]}({x}, dim={module.text(axis)})", spelled[1],
+                                title=f"Use `{spelled[0]}`")
         if framework in ("tf", "tf1", "keras"):
             spelled = stable_call(module, "normalize", framework)
             if spelled is None or (axis is not None and not keep) or (framework == "keras" and axis is None):
                 return None
             where = f", axis={module.text(axis)}" if axis is not None else ""
-            return self.replace(module, site.node, f"{spelled[0]}({x}{where})", spelled[1])
+            return self.replace(module, site.node, f"{spelled[0]}({x}{where})", spelled[1], title=f"Use `{spelled[0]}`")
         return None
 
     # ----- cosine by hand ---------------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class NormalizeByHand(Rule):
             if spelled is None:
                 return None
             text = f"{spelled[0]}({module.text(a)}, {module.text(b)}, dim={module.text(axis)})"
-            return self.replace(module, site.node, text, spelled[1])
+            return self.replace(module, site.node, text, spelled[1], title=f"Use `{spelled[0]}`")
         if framework in ("tf", "tf1") and dot.kind == "function":
             spelled = stable_call(module, "normalize", framework)
             if spelled is None:
@@ -115,7 +116,7 @@ class NormalizeByHand(Rule):
             ax = module.text(axis)
             text = (f"{module.text(dot.node.func)}({spelled[0]}({module.text(a)}, axis={ax}) * "
                     f"{spelled[0]}({module.text(b)}, axis={ax}), axis={ax})")
-            return self.replace(module, site.node, text, spelled[1])
+            return self.replace(module, site.node, text, spelled[1], title=f"Use `{spelled[0]}`")
         return None
 
 

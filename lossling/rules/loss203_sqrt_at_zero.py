@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..finding import Finding, Fix
-from ..rewrite import hint, movable, rewritten
+from ..finding import Finding, Fix, Import
+from ..rewrite import rewritten
 from ..rule import Rule, Safety
+from ..semantic import inference
 from ..semantic.module import Module, OpCall
 from ..semantic.values import Zero
 from ..semantic.patterns import keeps_dims, reduction_axis, square_base
@@ -19,6 +20,7 @@ class SqrtAtZero(Rule):
     code = "LOSS203"
     name = "sqrt-at-zero"
     summary = "sqrt (or a fractional power) of a sum of squares, a squared distance or a variance: NaN gradient at 0"
+    severity = "warning"
     fix_safety = Safety.SAFE
     frameworks = ("torch", "tensorflow", "keras", "jax")
     triggers = ("sqrt", "**", "pow", "power", "norm")
@@ -33,15 +35,15 @@ class SqrtAtZero(Rule):
             if not _data_dependent(module, radicand) or not _differentiated_use(module, root):
                 continue
             fix = self._fix(module, root, radicand, framework)
-            yield self.finding(module, root, "sqrt of a sum of squares (distance, MSE, variance) has an infinite "
-                               f"gradient at 0, NaN downstream; use {hint(fix, 'sqrt(v + eps)')}", fix)
+            yield self.finding(module, root, _message(module, radicand), fix)
         for norm in module.ops("norm"):
             if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and _difference(module, norm.input):
                 if module.facts.guarded(norm.input) or not module.facts.gradient(norm.node):
                     continue
                 fix = self._norm_fix(module, norm)
-                yield self.finding(module, norm.node, f"{norm.framework} norm of a difference has a NaN gradient "
-                                   f"where the two are equal; use {hint(fix, 'sqrt(sum(d ** 2) + eps)')}", fix)
+                yield self.finding(module, norm.node, f"the {norm.framework} norm of a difference has a NaN "
+                                   "gradient where the two are equal (distance 0); add an eps under its square root",
+                                   fix)
 
     @staticmethod
     def _roots(module: Module) -> Iterator[tuple[ast.expr, ast.expr, str]]:
@@ -71,7 +73,8 @@ class SqrtAtZero(Rule):
             call.op == "pow" and module.const(call.arg(1, "exponent")) == 0.5))) or (
             isinstance(root, ast.BinOp) and module.const(root.right) == 0.5)
         if framework == "torch" and squared is not None and plain and (
-                radicand is total.node or module.resolve(radicand) is total.node) and movable(module, total.node, root):
+                radicand is total.node or module.resolve(radicand) is total.node) and (
+                radicand is total.node or module.facts.same_at(total.node, root)):
             spelled = module.spell("torch.linalg.vector_norm")
             axis = reduction_axis(total)
             if spelled is not None and len(total.node.args) + len(total.node.keywords) <= (
@@ -81,12 +84,16 @@ class SqrtAtZero(Rule):
                     args += f", dim={module.text(axis)}"
                 if keeps_dims(total):
                     args += ", keepdim=True"
-                return self.replace(module, root, f"{spelled[0]}({args})", spelled[1])
-        eps = "1e-12"
+                return self.replace(module, root, f"{spelled[0]}({args})", spelled[1],
+                                    title=f"Use `{spelled[0]}`, whose gradient at 0 is 0")
+        eps = _eps(module, radicand, framework)
+        if eps is None:
+            return None
         inside_call = isinstance(root, ast.Call) and not _is_receiver(root, radicand)
-        guarded = f"{module.text(radicand)} + {eps}"
+        guarded = f"{module.text(radicand)} + {eps[0]}"
         text = rewritten(module, root, {radicand: guarded if inside_call else f"({guarded})"})
-        return self.replace(module, root, text, safety=Safety.UNSAFE) if text else None
+        return self.replace(module, root, text, eps[1], safety=Safety.UNSAFE,
+                            title=f"Add {eps[0]} under the square root") if text else None
 
     def _norm_fix(self, module: Module, norm: OpCall) -> Fix | None:
         order = norm.arg(1, "ord")
@@ -103,7 +110,34 @@ class SqrtAtZero(Rule):
         rest = (f", axis={module.text(axis)}" if axis is not None else "") + (
             f", keepdims={module.text(keep)}" if keep is not None else "")
         text = f"{spelled[1][0]}({spelled[0][0]}({spelled[2][0]}({module.text(norm.input)}){rest}) + 1e-12)"
-        return self.replace(module, norm.node, text, *(s[1] for s in spelled), safety=Safety.UNSAFE)
+        return self.replace(module, norm.node, text, *(s[1] for s in spelled), safety=Safety.UNSAFE,
+                            title="Write the norm out with an eps under the square root")
+
+
+_WHEN = {"sum": "every term is 0 (two equal points, a perfect prediction)", "std": "the input is constant",
+         "norm": "the vector is 0", "max": "every value is 0", "count": "the mask is empty"}
+
+
+def _message(module: Module, radicand: ast.expr) -> str:
+    """Why this square root breaks, from what the value analysis knows about its argument."""
+    if module.op_of(radicand, "exp") is not None:
+        return ("sqrt of exp(z): exp underflows to 0 for z below about -104 (float32), where the square root's "
+                "gradient is inf, NaN downstream; use exp(z / 2)")
+    when = _WHEN.get(module.facts.value(radicand).cause or "", "it reaches 0")
+    return (f"sqrt of a non-negative value (distance, RMSE, std) has an infinite gradient where {when}, NaN "
+            "downstream; add an eps under the root or use a norm op")
+
+
+def _eps(module: Module, radicand: ast.expr, framework: str) -> tuple[str, Import | None] | None:
+    """An eps the radicand's dtype can hold: 1e-12, or the dtype's smallest normal number in half precision
+    (1e-12 is 0 in float16); None where a half dtype has no spelling for it here."""
+    dtype = module.facts.value(radicand).dtype
+    if dtype not in ("f16", "bf16") and inference.dtype(module, radicand) == "float32":
+        return "1e-12", None
+    if dtype in ("f32", "f64"):
+        return "1e-12", None
+    tensor = next((n for n in ast.walk(radicand) if isinstance(n, ast.Name) and module.facts.value(n).tensor), None)
+    return inference.dtype_eps(module, tensor, framework, "tiny") if tensor is not None else None
 
 
 def _is_receiver(call: ast.Call, node: ast.AST) -> bool:
@@ -115,23 +149,19 @@ def _fractional(module: Module, exponent: ast.AST | None) -> bool:
     return value is not None and 0 < value < 1
 
 
-def _zero_at_rest(module: Module, node: ast.AST | None, depth: int = 4) -> bool:
-    """A non-negative quantity that is exactly 0 with a zero derivative there: a sum or mean of squares, an MSE,
-    a variance, or a sum of squared terms (``dx ** 2 + dy ** 2``)."""
-    if node is None or depth <= 0:
+def _zero_at_rest(module: Module, node: ast.AST | None) -> bool:
+    """A non-negative quantity that the value analysis shows can be exactly 0: a sum or mean of squares, an MSE,
+    a variance, pooled squares, a sum of squared terms (``dx ** 2 + dy ** 2``), an exp of an unbounded value. A
+    bare square (``sqrt(x ** 2)`` is ``|x|``) is not: its zero is a single point of unknown data."""
+    if node is None:
         return False
-    node = module.resolve(node)
-    if square_base(module, node) is not None:
-        return depth < 4  # a bare sqrt(x ** 2) is |x|: only as a term of a sum
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _zero_at_rest(module, node.left, min(depth - 1, 3)) and _zero_at_rest(
-            module, node.right, min(depth - 1, 3))
-    call = module.op(node)
-    if call is None:
+    value = module.facts.value(node)
+    if not value.nonnegative:
         return False
-    if call.op in ("sum", "mean"):
-        return square_base(module, call.input) is not None
-    return call.op in ("mse", "var")
+    if value.zero >= Zero.DEGENERATE:
+        return True
+    exp = module.op_of(node, "exp")
+    return exp is not None and value.zero is Zero.ROUNDING
 
 
 def _difference(module: Module, node: ast.AST | None) -> bool:

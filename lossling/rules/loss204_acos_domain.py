@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import atom, hint, rewritten
+from ..rewrite import atom, rewritten
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 
@@ -17,6 +17,7 @@ class AcosDomain(Rule):
     code = "LOSS204"
     name = "acos-domain"
     summary = "acos/asin/atanh of a cosine similarity or normalized dot product, unclamped: NaN just outside [-1, 1]"
+    severity = "error"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("acos", "asin", "atanh", "arccos", "arcsin", "arctanh")
@@ -29,7 +30,7 @@ class AcosDomain(Rule):
             fix = self._fix(module, call, value)
             name = {"acos": "acos", "asin": "asin", "atanh": "atanh"}[call.op]
             yield self.finding(module, call.node, f"{name} of a cosine: rounding gives 1.0000001 and NaN, and the "
-                               f"gradient at ±1 is inf; clamp it first: {hint(fix, 'clamp(c, -1 + eps, 1 - eps)')}",
+                               "gradient at ±1 is inf; clamp it first into [-1 + eps, 1 - eps]",
                                fix)
 
     def _fix(self, module: Module, call: OpCall, value: ast.expr) -> Fix | None:
@@ -44,11 +45,14 @@ class AcosDomain(Rule):
             if spelled is None:
                 return None
             text = rewritten(module, call.node, {value: f"{spelled[0]}({module.text(value)}, {bounds})"})
-            return self.replace(module, call.node, text, spelled[1]) if text else None
+            return self.replace(module, call.node, text, spelled[1], title=CLAMP_TITLE) if text else None
         else:
             return None
         text = rewritten(module, call.node, {value: clamped})
-        return self.replace(module, call.node, text) if text else None
+        return self.replace(module, call.node, text, title=CLAMP_TITLE) if text else None
+
+
+CLAMP_TITLE = "Clamp the argument into [-1 + eps, 1 - eps]"
 
 
 def _cosine(module: Module, node: ast.AST, depth: int = 4) -> bool:

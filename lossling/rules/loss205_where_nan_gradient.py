@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import hint, rewritten, stable_call
+from ..rewrite import rewritten, stable_call
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import pure
@@ -22,6 +22,7 @@ class WhereNanGradient(Rule):
     code = "LOSS205"
     name = "where-nan-gradient"
     summary = "where(cond, f(x), c) with f undefined where cond is false: right value, NaN gradient"
+    severity = "error"
     fix_safety = Safety.SAFE
     frameworks = ("torch", "tensorflow", "keras", "jax")
     triggers = ("where",)
@@ -41,10 +42,9 @@ class WhereNanGradient(Rule):
                     continue
                 fix = self._fix(module, where, cond, branch, negate, *found)
                 what = "division" if found[2] == "divide" else found[2]
-                default = "where(cond, f(where(cond, x, safe)), c)"
                 yield self.finding(module, where.node, f"where() hides the {what}'s value but not its gradient: the "
                                    "untaken branch is NaN/inf and its gradient NaN; make the input safe first: "
-                                   f"{hint(fix, default)}", fix)
+                                   "where(cond, f(where(cond, x, safe)), c)", fix)
                 break
 
     def _fix(self, module: Module, where: OpCall, cond: ast.expr, branch: ast.expr, negate: bool, node: ast.expr,
@@ -60,7 +60,7 @@ class WhereNanGradient(Rule):
                 return None
             replacement = f"{spelled[0]}({module.text(numerator)}, {module.text(operand)})"
             text = rewritten(module, where.node, {node: replacement})
-            return self.replace(module, where.node, text, spelled[1]) if text else None
+            return self.replace(module, where.node, text, spelled[1], title=f"Use `{spelled[0]}`") if text else None
         safe = _SAFE_INPUT[op]
         func = module.text(where.node.func)
         value, fallback = module.text(operand), safe
@@ -75,7 +75,7 @@ class WhereNanGradient(Rule):
         if text is None:
             return None
         imports = [ones[1]] if where.framework in ("tf", "tf1", "keras") else []
-        return self.replace(module, where.node, text, *imports)
+        return self.replace(module, where.node, text, *imports, title="Make the input safe with a second where")
 
 
 def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,

@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import atom, guarded_division, hint, sibling
+from ..rewrite import GUARD_TITLE, atom, guarded_division, sibling
 from ..rule import Rule, Safety
 from ..semantic.divisions import divisions, weighted_mean
 from ..semantic.inference import repeatable
@@ -19,6 +19,7 @@ class MeanOfEmpty(Rule):
     code = "LOSS206"
     name = "mean-of-empty"
     summary = "mean over a masked selection (x[mask].mean(), sum / mask.sum()): NaN when the mask is empty"
+    severity = "error"
     fix_safety = Safety.SAFE
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("mean", "/", "div")
@@ -35,10 +36,8 @@ class MeanOfEmpty(Rule):
             if facts.tested(mean.node) or facts.repaired(mean.node):
                 continue
             fix = self._mean_fix(module, mean, selected)
-            default = "divide_no_nan(reduce_sum(sel), size(sel))" if mean.framework in ("tf", "tf1") else (
-                "sel.sum() / max(sel.numel(), 1)")
             yield self.finding(module, mean.node, "mean of a masked selection is NaN (0 / 0) when the mask selects "
-                               f"nothing; use {hint(fix, default)}", fix)
+                               "nothing (a batch without positives); divide by the count clamped to 1", fix)
         for site in divisions(module):
             divisor = facts.value(site.divisor)
             if divisor.kind == "numpy" or divisor.zero <= Zero.ROUNDING:
@@ -50,20 +49,23 @@ class MeanOfEmpty(Rule):
                 continue
             rewrite = guarded_division(module, site)
             # a count of a soft (float) mask can lie in (0, 1), where clamping it to 1 changes the value
-            fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2], safety=Safety.UNSAFE) if rewrite else None
-            what = "every weight" if weighted and divisor.cause != "count" else "the mask"
-            yield self.finding(module, site.node, f"masked mean: sum / count is NaN (0 / 0) when {what} is 0; "
-                               f"use {hint(fix, 'count.clamp_min(1)')}", fix)
+            fix = self.replace(module, rewrite[0], rewrite[1], rewrite[2], safety=Safety.UNSAFE,
+                               title=GUARD_TITLE) if rewrite else None
+            what = "every weight is 0" if weighted and divisor.cause != "count" else "the mask is empty"
+            yield self.finding(module, site.node, f"masked mean: sum / count is NaN (0 / 0) when {what}; guard "
+                               "the count (clamp it to 1, or divide_no_nan)", fix)
 
     def _mean_fix(self, module: Module, mean: OpCall, selected: ast.expr) -> Fix | None:
-        """``sel.mean()`` -> ``sel.sum() / max(sel.numel(), 1)``; TF ``reduce_mean(sel)`` -> ``divide_no_nan``."""
+        """``sel.mean()`` -> ``(sel / max(sel.numel(), 1)).sum()`` (dividing first: a float16 sum of the
+        selection can overflow where its mean does not); TF ``reduce_mean(sel)`` -> ``divide_no_nan``."""
         if len(mean.node.args) + len(mean.node.keywords) != (0 if mean.kind == "method" else 1):
             return None
         if not pure(module, selected):
             return None
         sel = atom(module, selected)
         if mean.framework == "torch" or (mean.kind == "method" and "torch" in module.frameworks):
-            return self.replace(module, mean.node, f"{sel}.sum() / max({sel}.numel(), 1)")
+            return self.replace(module, mean.node, f"({sel} / max({sel}.numel(), 1)).sum()",
+                                title="Divide by the count clamped to 1, then sum")
         if mean.framework not in ("tf", "tf1") or mean.kind != "function" or not repeatable(selected):
             return None
         total = sibling(module, mean, "reduce_sum")
@@ -72,5 +74,6 @@ class MeanOfEmpty(Rule):
         if not (total and no_nan and size and cast):
             return None
         text = f"{no_nan[0]}({total[0]}({sel}), {cast[0]}({size[0]}({sel}), {sel}.dtype))"
-        return self.replace(module, mean.node, text, total[1], no_nan[1], size[1], cast[1])
+        return self.replace(module, mean.node, text, total[1], no_nan[1], size[1], cast[1],
+                            title="Use `divide_no_nan` of the sum and the size")
 

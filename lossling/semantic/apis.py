@@ -118,6 +118,9 @@ _MAKE = (
     "randn randn_like>randn randint randint_like>randint randperm>randint"
 )
 _TF_RANDOM = "uniform>rand normal>randn truncated_normal>randn"
+_POOL = ("avg_pool1d>avg_pool avg_pool2d>avg_pool avg_pool3d>avg_pool adaptive_avg_pool1d>avg_pool "
+         "adaptive_avg_pool2d>avg_pool adaptive_avg_pool3d>avg_pool max_pool1d>max_pool max_pool2d>max_pool "
+         "max_pool3d>max_pool adaptive_max_pool2d>max_pool conv1d>conv conv2d>conv conv3d>conv")
 _MORE = _SHAPE + " " + _COMPARE + " " + _INDEX + " nansum nanmean matmul einsum>matmul"
 
 # framework -> {namespace: spec}; every namespace is a fully qualified module path.
@@ -127,7 +130,7 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         " detach bmm>matmul mm>matmul t>transpose",
         "torch.special": "expit>sigmoid logit log_softmax softmax logsumexp xlogy entr log1p expm1",
         "torch.nn.functional": "softmax log_softmax softmin sigmoid logsigmoid softplus relu normalize "
-        "cosine_similarity gumbel_softmax one_hot linear>matmul " + _LOSSES_TORCH,
+        "cosine_similarity gumbel_softmax one_hot linear>matmul " + _POOL + " " + _LOSSES_TORCH,
         "torch.linalg": "norm vector_norm>norm matrix_norm det slogdet",
         "torch.distributions.utils": "clamp_probs",
     },
@@ -135,7 +138,8 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "tensorflow": _TF_TOP + " " + TF1_REMOVED + " " + _MORE + " " + _MAKE + " stop_gradient one_hot",
         "tensorflow.math": _TF_MATH + " " + _COMPARE + " " + _INDEX + " nansum>nansum",
         "tensorflow.random": _TF_RANDOM,
-        "tensorflow.nn": _TF_NN,
+        "tensorflow.nn": _TF_NN + " avg_pool avg_pool1d>avg_pool avg_pool2d>avg_pool max_pool max_pool2d>max_pool "
+        "conv2d>conv conv1d>conv",
         "tensorflow.linalg": "norm det logdet slogdet l2_normalize>normalize",
         "tensorflow.keras.backend": _KERAS_BACKEND,
         "tensorflow.keras.activations": _ACTIVATIONS,
@@ -150,7 +154,7 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "tensorflow.compat.v1.losses": "sigmoid_cross_entropy softmax_cross_entropy",
     },
     "keras": {
-        "keras.ops": _KERAS_OPS + " " + _MORE + " " + _MAKE + " stop_gradient one_hot cast",
+        "keras.ops": _KERAS_OPS + " average_pool>avg_pool max_pool conv " + _MORE + " " + _MAKE + " stop_gradient one_hot cast",
         "tensorflow.keras.ops": _KERAS_OPS + " " + _MORE + " " + _MAKE + " stop_gradient one_hot cast",
         "keras.activations": _ACTIVATIONS,
         "keras.losses": _KERAS_LOSS_FUNCTIONS,

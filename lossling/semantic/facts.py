@@ -1056,9 +1056,17 @@ class Facts:
             return Value(kind, dtype, grad=grad)
         if op == "clamp_probs":
             return Value(kind, dtype, 0.0, 1.0, Zero.NEVER, Zero.NEVER, "probs", grad, origin)
-        if op == "matmul":
-            other = self.value(call.arg(1, "other", "mat2", "b", "x2", "weight"), frame)
-            return Value(kind, promote(x, other) if x.dtype and other.dtype else dtype, grad=_grad(x, other))
+        if op in ("matmul", "conv"):  # a sum of products: non-negative when both factors are
+            other = self.value(call.arg(1, "other", "mat2", "b", "x2", "weight", "filters", "kernel"), frame)
+            result = Value(kind, promote(x, other) if x.dtype and other.dtype else dtype, grad=_grad(x, other))
+            if x.nonnegative and other.nonnegative:
+                zero = Zero.NEVER if x.positive and other.positive else Zero.DEGENERATE
+                return result.but(lo=0.0, zero=zero, cause="sum" if zero is Zero.DEGENERATE else None)
+            return result
+        if op in ("avg_pool", "max_pool"):  # a mean or max over windows: the input's bounds
+            zero = x.zero if x.zero <= Zero.ROUNDING or not x.nonnegative else Zero.DEGENERATE
+            return x.but(kind=kind, zero=zero, origin=None, role=None,
+                         cause=("sum" if op == "avg_pool" else "max") if zero is Zero.DEGENERATE else None)
         if op in ("xlogy", "entr", "logit", "lgamma", "digamma", "logdet", "slogdet"):
             return Value(kind, dtype, grad=grad)
         return Value(kind, dtype, grad=grad)
@@ -1739,6 +1747,8 @@ def _add(a: Value, b: Value, kind: str | None, dtype: str | None, grad: bool | N
         zero = Zero.NEVER
     elif a.nonnegative and b.nonnegative:
         zero = min(a.zero, b.zero)  # 0 only when both are
+        if zero is Zero.UNKNOWN:
+            zero = Zero.DEGENERATE  # dx ** 2 + dy ** 2: 0 where both terms are, as a sum of squares is
         if a.positive or b.positive:
             zero = Zero.NEVER if (a.positive and survives(a.lo or 0, fdtype)) or (
                 b.positive and survives(b.lo or 0, fdtype)) else Zero.ROUNDING
