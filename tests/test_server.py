@@ -17,7 +17,7 @@ import pytest
 from lsprotocol import types
 
 from helpers import RULE_PAGES, run, write
-from lsp_session import (ROOT, apply_edits, apply_workspace_edit, change, diagnostics, notebook_json, open_file,
+from lsp_session import (ROOT, apply_workspace_edit, change, diagnostics, notebook_json, open_file,
                          request, session, until)
 
 pytestmark = pytest.mark.asyncio
