@@ -178,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("'-' (standard input) cannot be mixed with paths")
     missing = [path for path in args.paths if not os.path.exists(path) and not os.path.islink(path)]
     for path in missing:
-        console.problem(f"{shown(path)}: error: no such file or folder")
+        console.problem(error_line(FileResult(path, error=SourceError("no such file or folder"))))
     present = [path for path in args.paths if path not in missing]
     if args.show_settings:
         print("\n\n".join(describe(settings_for(path), shown(path)) for path in present))

@@ -112,7 +112,7 @@ def _glob(pattern: str) -> Any:
 
 def find_config(start: str) -> Path | None:
     """The nearest pyproject.toml with a [tool.lossling] table, in ``start`` or a folder above it."""
-    here = Path(start).resolve()
+    here = Path(os.path.realpath(start))  # Path.resolve raises on a symlink loop; realpath leaves the loop as is
     if not here.is_dir():
         here = here.parent
     return _find_config(str(here))
@@ -177,7 +177,7 @@ def load(path: str | Path | None) -> Settings:
     level, as ruff reads ``ruff.toml``."""
     if path is None:
         return Settings()
-    return _load(str(Path(path).resolve()))
+    return _load(os.path.realpath(path))
 
 
 @lru_cache(maxsize=64)

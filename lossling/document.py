@@ -89,11 +89,9 @@ class PythonSource(Document):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError as error:
-            line = data.count(b"\n", 0, error.start) + 1
-            column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
             hint = "" if encoding != "utf-8" else " and there is no PEP 263 coding cookie"
             raise SourceError(f"cannot decode: byte 0x{data[error.start]:02x} is not valid {encoding}{hint}",
-                              line, column) from None
+                              *byte_position(data, error.start)) from None
         return cls(path, text, "utf-8" if bom else encoding, bom)
 
     def text(self) -> str:
@@ -140,6 +138,11 @@ class FixOutcome:
     @property
     def changed(self) -> bool:
         return self.after != self.before
+
+
+def byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """The line (1-based) and column (0-based, in bytes) of a byte offset: where a file cannot be decoded."""
+    return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1)
 
 
 def read_document(kind: type[Document], data: bytes, path: str) -> Document:

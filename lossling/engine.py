@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import tokenize
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ from .finding import Finding
 from .rule import Rule
 from .semantic.module import Module, split_lines
 from .suppression import noqa_codes, skips_file, suppressed
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line ends ast counts
 
 
 class SourceError(Exception):
@@ -40,14 +43,25 @@ class Checked:
 
 
 def parse(text: str) -> ast.Module:
+    """``ast.parse``; a failure is a SourceError that says why and, when a place is known, where."""
     try:
         return ast.parse(text)
     except SyntaxError as error:
-        raise SourceError(f"syntax error: {error.msg}", error.lineno, (error.offset or 1) - 1) from None
+        where = (error.lineno, (error.offset or 1) - 1) if error.lineno else _nul(text)
+        raise SourceError(f"syntax error: {error.msg}", *where) from None
     except (RecursionError, MemoryError):
         raise SourceError("cannot parse: too deeply nested") from None
     except ValueError as error:  # null bytes, before Python 3.11.4
-        raise SourceError(f"cannot parse: {error}") from None
+        raise SourceError(f"cannot parse: {error}", *_nul(text)) from None
+
+
+def _nul(text: str) -> tuple[int | None, int | None]:
+    """Where the first NUL character is (Python reports no place for it), as ``ast`` counts lines."""
+    index = text.find("\0")
+    if index < 0:
+        return None, None
+    before = _NEWLINE.split(text[:index])
+    return len(before), len(before[-1])
 
 
 def active(rules: list[Rule], text: str) -> list[Rule]:

@@ -59,7 +59,7 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Sequence, Union
 
-from .document import Document, edits_and_imports, replace_lines
+from .document import Document, byte_position, edits_and_imports, replace_lines
 from .engine import SourceError, parse
 from .finding import Edit, Finding, Span
 
@@ -108,7 +108,8 @@ class Notebook(Document):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise SourceError(f"not a notebook: byte 0x{data[error.start]:02x} is not valid UTF-8") from None
+            raise SourceError(f"not a notebook: byte 0x{data[error.start]:02x} is not valid UTF-8",
+                              *byte_position(data, error.start)) from None
         bom = text.startswith("\ufeff")
         return _read(path, text[1:] if bom else text, bom)
 
@@ -181,6 +182,8 @@ def _read(path: str, text: str, bom: bool) -> Notebook:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise SourceError(f"not a notebook: invalid JSON: {error.msg}", error.lineno, error.colno - 1) from None
+    except RecursionError:  # json.loads recurses once per level of brackets
+        raise SourceError("not a notebook: the JSON is nested too deeply to read") from None
     if not isinstance(document, dict):
         raise SourceError("not a notebook: the JSON is not an object")
     version = document.get("nbformat")

@@ -97,7 +97,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     if os.geteuid() == 0:
         monkeypatch.setattr(files, "open", guarded, raising=False)
     try:
-        assert_not_checked(tmp_path, bad, ": error: cannot read: Permission denied")
+        assert_not_checked(tmp_path, bad, ":1:1: error: cannot read: Permission denied")
     finally:
         os.chmod(bad, 0o644)
 
@@ -108,7 +108,7 @@ def test_explicit_entry_that_cannot_be_opened(tmp_path):
     os.symlink("nowhere.py", tmp_path / "dangling.py")
     result = run("check", *ONLY, "dangling.py", "good.py", cwd=tmp_path)
     assert result.code == 2 and result.out == FOUND
-    assert result.err == "dangling.py: error: cannot read: No such file or directory\n" + SUMMARY
+    assert result.err == "dangling.py:1:1: error: cannot read: No such file or directory\n" + SUMMARY
     assert os.path.islink(tmp_path / "dangling.py")
 
 
@@ -125,7 +125,7 @@ def test_empty_and_comment_only_files(tmp_path, source):
 
 def test_nul_bytes(tmp_path):
     bad = project(tmp_path, b"import torch\nx = 1\x00\n")
-    assert_not_checked(tmp_path, bad, ": error: syntax error: source code string cannot contain null bytes")
+    assert_not_checked(tmp_path, bad, ":2:6: error: syntax error: source code string cannot contain null bytes")
 
 
 def test_five_megabyte_file(tmp_path):
@@ -149,7 +149,7 @@ def test_too_many_nested_parentheses(tmp_path):
 
 def test_expression_too_deep_for_the_parser(tmp_path):
     bad = project(tmp_path, ("import torch\ny = 1\nx = y" + " + y" * 100_000 + "\n").encode())
-    assert_not_checked(tmp_path, bad, ": error: cannot parse: too deeply nested")
+    assert_not_checked(tmp_path, bad, ":1:1: error: cannot parse: too deeply nested")
 
 
 def test_long_chain_is_checked_and_left_alone_when_too_deep_to_fix(tmp_path):
@@ -161,7 +161,7 @@ def test_long_chain_is_checked_and_left_alone_when_too_deep_to_fix(tmp_path):
     assert (check.code, check.out.split(": LOSS")[0]) == (1, "chain.py:5:9")
     fix = run("fix", *ONLY, "chain.py", cwd=tmp_path)
     if fix.code == 2:
-        assert fix.err == "chain.py: error: too deeply nested to fix; left unchanged\n"
+        assert fix.err == "chain.py:1:1: error: too deeply nested to fix; left unchanged\n"
         assert path.read_text() == text
     else:
         assert fix.code == 0 and path.read_text() == text.replace("torch.log(torch.softmax(x, 1))",
@@ -226,3 +226,51 @@ def test_names_assigned_from_themselves_are_checked(tmp_path):
         "\n\nbig = torch.exp(x) - 1" + "0" * 400 + "\n")
     check = run("check", "--quiet", "--no-cache", "cycle.py", cwd=tmp_path)
     assert check.code in (0, 1) and check.err == ""
+
+
+# Issue 14: a deeply nested notebook, a symlink loop, and a place on every error line
+
+def test_deeply_nested_notebook_is_reported_and_the_run_goes_on(tmp_path):
+    """Item 1: ``json`` recurses once per bracket; 100,000 of them used to end the run with a RecursionError."""
+    nested = ("[" * 100_000 + "]" * 100_000).encode()
+    bad = project(tmp_path, nested, "deep.ipynb")
+    assert_not_checked(tmp_path, bad, ":1:1: error: not a notebook: the JSON is nested too deeply to read")
+    result = run("check", "--stdin-filename", "deep.ipynb", "-", stdin=nested, cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.startswith("deep.ipynb:1:1: error: not a notebook: the JSON is nested too deeply to read\n")
+    result = run("fix", "--stdin-filename", "deep.ipynb", "-", stdin=nested, cwd=tmp_path)
+    assert result.code == 2 and result.stdout == nested
+
+
+def test_symlink_loop_named_explicitly(tmp_path):
+    """Item 2: finding the configuration of a path resolved it, and a symlink loop raised RuntimeError."""
+    os.symlink("b.py", tmp_path / "a.py")
+    os.symlink("a.py", tmp_path / "b.py")
+    (tmp_path / "good.py").write_text(SOFTMAX)
+    error = "a.py:1:1: error: cannot read: Too many levels of symbolic links\n"
+    check = run("check", *ONLY, "a.py", "good.py", cwd=tmp_path)
+    assert (check.code, check.out, check.err) == (2, FOUND, error + SUMMARY)
+    fix = run("fix", *ONLY, "a.py", "good.py", cwd=tmp_path)
+    assert (fix.code, fix.err) == (2, error)
+    stdin = run("check", *ONLY, "--stdin-filename", "a.py", "-", stdin=SOFTMAX.encode(), cwd=tmp_path)
+    assert stdin.code == 1 and stdin.out.startswith("a.py:5:12: LOSS102 ")
+    assert os.readlink(tmp_path / "a.py") == "b.py" and os.readlink(tmp_path / "b.py") == "a.py"
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"x = 1\n\ny = 2\x00\n", "bad.py", ":3:6: error: syntax error: source code string cannot contain null bytes"),
+    (b'{"cells": [], "x": "caf\xe9"}', "bad.ipynb", ":1:24: error: not a notebook: byte 0xe9 is not valid UTF-8"),
+    (b"x = " + b"(" * 1000 + b"1" + b")" * 1000 + b"\n", "bad.py", ":1:205: error: syntax error: too many nested"),
+    (b"y = 1\nx = y" + b" + y" * 100_000 + b"\n", "bad.py", ":1:1: error: cannot parse: too deeply nested"),
+])
+def test_every_error_line_has_a_place(tmp_path, data, name, message):
+    """Item 15: ``path:line:col: error: message``, as documented; 1:1 when nothing better is known (as in ruff)."""
+    project(tmp_path, data, name)
+    for command in ("check", "fix"):
+        result = run(command, *ONLY, name, cwd=tmp_path)
+        assert result.code == 2 and result.err.startswith(name + message), result.err
+
+
+def test_a_missing_path_has_a_place_too(tmp_path):
+    result = run("check", "nothere.py", cwd=tmp_path)
+    assert result.code == 2 and result.err.startswith("nothere.py:1:1: error: no such file or folder\n")

@@ -95,5 +95,5 @@ def test_missing_path_is_an_error_and_the_rest_is_checked(tmp_path):
     tree(tmp_path, "a.py")
     result = run("check", "--select", "LOSS102", "nothere.py", "a.py", cwd=tmp_path)
     assert result.code == 2
-    assert "nothere.py: error: no such file or folder" in result.err
+    assert "nothere.py:1:1: error: no such file or folder" in result.err
     assert result.out.startswith("a.py:5:12: LOSS102")

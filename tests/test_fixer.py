@@ -119,7 +119,7 @@ def test_a_fix_that_breaks_the_file_is_refused(tmp_path, monkeypatch):
     path.write_text(SOFTMAX)
     result = run("fix", "m.py", cwd=tmp_path)
     assert result.code == 2
-    assert result.err.startswith("m.py: error: internal error: a fix is not valid Python")
+    assert result.err.startswith("m.py:1:1: error: internal error: a fix is not valid Python")
     assert path.read_text() == SOFTMAX
 
 
@@ -134,7 +134,7 @@ def test_a_crashing_rule_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
     for command in ("check", "fix"):
         result = run(command, ".", cwd=tmp_path)
         assert result.code == 2
-        assert "./a.py: error: internal error, please report it: KeyError: 'boom'" in result.err
+        assert "./a.py:1:1: error: internal error, please report it: KeyError: 'boom'" in result.err
     assert (tmp_path / "a.py").read_text() == SOFTMAX
 
 
@@ -168,7 +168,7 @@ def test_a_write_that_fails_midway_leaves_the_original(tmp_path, monkeypatch, fa
     monkeypatch.setattr(files.os, failing, fail)
     result = run("fix", *ONLY, "m.py", cwd=tmp_path)
     assert result.code == 2
-    assert result.err == "m.py: error: cannot write: No space left on device; left unchanged\n"
+    assert result.err == "m.py:1:1: error: cannot write: No space left on device; left unchanged\n"
     assert path.read_text() == SOFTMAX
     assert _no_temporaries(tmp_path)
 
@@ -206,7 +206,7 @@ def test_read_only_folder_is_reported(tmp_path, monkeypatch):
     finally:
         os.chmod(folder, 0o755)
     assert result.code == 2
-    assert result.err == "./ro/m.py: error: cannot write: Permission denied; left unchanged\n"
+    assert result.err == "./ro/m.py:1:1: error: cannot write: Permission denied; left unchanged\n"
     assert result.out == "Fixed 1 finding in 1 file (0 remaining)\n"
     assert (folder / "m.py").read_text() == SOFTMAX
     assert (tmp_path / "ok.py").read_text() == FIXED

@@ -71,7 +71,7 @@ def test_a_rule_crash_on_a_notebook_does_not_stop_the_run(tmp_path, monkeypatch)
     fix = run("fix", ".", cwd=tmp_path)
     for result in (check, fix):
         assert result.code == 2
-        assert result.err.splitlines()[0] == "./nb.ipynb: error: internal error, please report it: KeyError: 'boom'"
+        assert result.err.splitlines()[0] == "./nb.ipynb:1:1: error: internal error, please report it: KeyError: 'boom'"
     assert check.out.startswith("./m.py:5:12: LOSS102 ")
     assert fix.out.endswith("Fixed 1 finding in 1 file (0 remaining)\n")
     assert (tmp_path / "nb.ipynb").read_bytes() == before

@@ -67,10 +67,9 @@ def finding_line(finding: Finding, fixable: bool = False, style: Style = PLAIN) 
 def error_line(result: FileResult) -> str:
     error = result.error
     assert error is not None
-    if error.line is not None:
-        where = location(result.path, error.line, error.col or 0, error.cell)
-    else:
-        where = shown(result.path) + (f":cell {error.cell}" if error.cell is not None else "")
+    # always ``path:line:col`` (a notebook: ``path:cell N:line:col``); 1:1 when no place is known, as in ruff
+    line, col = (error.line, error.col or 0) if error.line else (1, 0)
+    where = location(result.path, line, col, error.cell)
     return f"{where}: error: {error}"
 
 
