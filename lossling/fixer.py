@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import bisect
 import io
+import re
 from typing import Iterable, Mapping, Sequence
 
 import libcst as cst
@@ -22,13 +23,21 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from .engine import SourceError, parse
 from .finding import Edit, Import
 
+_BARE_CR = re.compile(r"\r(?!\n)")
+_BARE_LF = re.compile(r"(?<!\r)\n")
+
 
 def apply(text: str, edits: Iterable[Edit], imports: Iterable[Import] = ()) -> str:
     """One libcst pass: replace each edited expression (``edits`` do not overlap) and add the needed imports. Only
     the top-level statements that hold an edit go through libcst (its parser takes half a minute on a 5 MB file);
     other lines stay as they are. Raises SourceError when an edit is not where it says or not an expression."""
     try:
-        return _apply(text, list(edits), set(imports))
+        if not _BARE_CR.search(text) or _BARE_LF.search(text):
+            return _apply(text, list(edits), set(imports))
+        # libcst keeps \n and \r\n line ends but not a bare \r (old Mac files): those lines end in \n while they
+        # are rewritten (one character for another, so every span stays where it was), and in \r again after
+        edits = [Edit(edit.span, _BARE_CR.sub("\n", edit.text)) for edit in edits]
+        return _BARE_LF.sub("\r", _apply(_BARE_CR.sub("\n", text), edits, set(imports)))
     except cst.ParserSyntaxError as error:  # a rule built a replacement that is not an expression
         raise SourceError(f"internal error: a fix is not valid Python ({error.message}); left unchanged") from None
 
