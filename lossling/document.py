@@ -23,7 +23,7 @@ import tokenize
 from dataclasses import dataclass, field, replace
 
 from .engine import Checked, SourceError, check_source, internal_error
-from .files import write_atomic
+from .files import Incomplete, write_file
 from .finding import Edit, Finding, Import, Span, applicable
 from .rule import Rule
 
@@ -124,7 +124,8 @@ class FileResult:
 @dataclass
 class FixOutcome:
     """What fixing a file gave. ``before`` and ``after`` are the file's text (a notebook's JSON); ``document``
-    is the fixed document and ``data`` its bytes when something changed. On ``error`` nothing was written."""
+    is the fixed document and ``data`` its bytes when something changed. On ``error`` nothing was written, and
+    ``remaining`` holds the findings of the file as it is (when it could be checked)."""
 
     path: str
     before: str = ""
@@ -168,10 +169,12 @@ def fix_document(document: Document, rules: list[Rule], unsafe: bool = False, wr
     """Apply every applicable fix of ``rules`` (safe ones; unsafe ones too with ``unsafe``) until nothing changes,
     then write the file atomically when ``write`` and something changed. A fix that would leave the file unable
     to be checked is refused; on any failure the outcome carries the error and nothing is written."""
+    found: list[Finding] = []  # what the file holds as it is: all of it remains when the fix fails
     try:
         if document.skip:
             return finish(document, document, [], [], write)
         checked, fixed, current = find(document, rules), [], document
+        found = [document.to_file(f) for f in checked.findings]
         for _ in range(MAX_PASSES):
             chosen = non_overlapping([f for f in checked.findings if applicable(f, unsafe)])
             if not chosen:
@@ -188,7 +191,7 @@ def fix_document(document: Document, rules: list[Rule], unsafe: bool = False, wr
             current = candidate
         return finish(document, current, fixed, [current.to_file(f) for f in checked.findings], write)
     except Exception as error:
-        return FixOutcome(document.path, error=failure(error, fixing=True))
+        return FixOutcome(document.path, remaining=found, error=failure(error, fixing=True))
 
 
 def find(document: Document, rules: list[Rule]) -> Checked:
@@ -212,7 +215,9 @@ def finish(before: Document, after: Document, fixed: list[Finding], remaining: l
             raise SourceError(f"cannot write the {what} as {error.encoding}; left unchanged") from None
         if write:
             try:
-                write_atomic(before.path, outcome.data)
+                write_file(before.path, outcome.data)
+            except Incomplete as error:
+                raise SourceError(f"cannot write: {error.strerror}") from None
             except OSError as error:
                 raise SourceError(f"cannot write: {error.strerror or error}; left unchanged") from None
     return outcome

@@ -74,7 +74,7 @@ def _worker_signals() -> None:
     """In a worker: Ctrl-C reaches the whole process group, and only the parent answers it (once); the parent's
     terminate() then stops the worker with SIGTERM's default action, at once wherever it is (a Python handler can
     miss a signal that arrives just as the worker starts waiting for a task). A fix being written is not cut
-    short: ``write_atomic`` holds SIGTERM until the file is whole."""
+    short: ``write_file`` holds SIGTERM until the file is whole."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

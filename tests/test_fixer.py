@@ -11,7 +11,7 @@ import pytest
 from helpers import UnsafeEps, check, fix_path, fixed, run
 from lossling import files
 from lossling.config import Settings
-from lossling.files import write_atomic
+from lossling.files import write_file
 from lossling.finding import Safety
 from lossling.rule import Rule
 
@@ -155,17 +155,28 @@ def test_mode_is_kept(tmp_path):
     assert _no_temporaries(tmp_path)
 
 
-@pytest.mark.parametrize("failing", ["replace", "fsync"])
+def _fail_once(monkeypatch, name: str, error: BaseException) -> None:
+    """``files.os.<name>`` raises ``error`` the first time it is called, then works again."""
+    real, calls = getattr(files.os, name), []
+
+    def fail(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise error
+        return real(*args)
+
+    monkeypatch.setattr(files.os, name, fail)
+
+
+@pytest.mark.parametrize("failing", ["fsync", "write", "ftruncate"])
 def test_a_write_that_fails_midway_leaves_the_original(tmp_path, monkeypatch, failing):
+    """fsync fails on the temporary copy, before the file is touched; write and ftruncate fail while the file is
+    overwritten in place, and the original bytes are written back."""
     path = tmp_path / "m.py"
     path.write_text(SOFTMAX)
     other = tmp_path / "n.py"
     other.write_text(SOFTMAX)
-
-    def fail(*args):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(files.os, failing, fail)
+    _fail_once(monkeypatch, failing, OSError(28, "No space left on device"))
     result = run("fix", *ONLY, "m.py", cwd=tmp_path)
     assert result.code == 2
     assert result.err == "m.py:1:1: error: cannot write: No space left on device; left unchanged\n"
@@ -173,17 +184,29 @@ def test_a_write_that_fails_midway_leaves_the_original(tmp_path, monkeypatch, fa
     assert _no_temporaries(tmp_path)
 
 
-def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
+def test_interrupted_write_leaves_the_original_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    _fail_once(monkeypatch, "ftruncate", KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        write_file(str(path), b"new")
+    assert path.read_text() == SOFTMAX and _no_temporaries(tmp_path)
+
+
+def test_a_file_neither_written_nor_restored_keeps_its_fixed_copy(tmp_path, monkeypatch):
     path = tmp_path / "m.py"
     path.write_text(SOFTMAX)
 
-    def interrupt(*args):
-        raise KeyboardInterrupt
+    def fail(*args):
+        raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(files.os, "replace", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        write_atomic(str(path), b"new")
-    assert path.read_text() == SOFTMAX and _no_temporaries(tmp_path)
+    monkeypatch.setattr(files.os, "ftruncate", fail)
+    result = run("fix", *ONLY, "m.py", cwd=tmp_path)
+    [copy] = [name for name in os.listdir(tmp_path) if name.startswith(".lossling-")]
+    assert result.code == 2
+    assert result.err == (f"m.py:1:1: error: cannot write: Input/output error; the file may be incomplete, its "
+                          f"fixed text is in {tmp_path / copy}\n")
+    assert (tmp_path / copy).read_text() == FIXED
 
 
 def test_read_only_folder_is_reported(tmp_path, monkeypatch):
@@ -207,9 +230,45 @@ def test_read_only_folder_is_reported(tmp_path, monkeypatch):
         os.chmod(folder, 0o755)
     assert result.code == 2
     assert result.err == "./ro/m.py:1:1: error: cannot write: Permission denied; left unchanged\n"
-    assert result.out == "Fixed 1 finding in 1 file (0 remaining)\n"
+    # issue 14 item 8: the finding of the file that could not be written remains, and is counted
+    assert result.out == ("./ro/m.py:5:12: LOSS102 log of softmax underflows to -inf; use torch.log_softmax\n"
+                          "Fixed 1 finding in 1 file (1 remaining)\n")
     assert (folder / "m.py").read_text() == SOFTMAX
     assert (tmp_path / "ok.py").read_text() == FIXED
+
+
+def test_read_only_file_is_refused(tmp_path):
+    """Issue 14 items 6 and 8: replacing a file through its folder needs no write permission on the file, so a
+    mode 444 file used to be rewritten; it is refused, as ruff refuses it, and its finding remains."""
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    os.chmod(path, 0o444)
+    try:
+        result = run("fix", *ONLY, "m.py", cwd=tmp_path)
+        assert result.code == 2
+        assert result.err == "m.py:1:1: error: cannot write: the file is read-only; left unchanged\n"
+        assert result.out == ("m.py:5:12: LOSS102 log of softmax underflows to -inf; use torch.log_softmax\n"
+                              "Fixed 0 findings in 0 files (1 remaining)\n")
+        assert path.read_text() == SOFTMAX and stat.S_IMODE(os.stat(path).st_mode) == 0o444
+        assert run("fix", *ONLY, "--diff", "m.py", cwd=tmp_path).code == 1  # a diff writes nothing: it is shown
+    finally:
+        os.chmod(path, 0o644)
+
+
+def test_inode_owner_and_hard_links_are_kept(tmp_path):
+    """Issue 14 item 7: ``os.replace`` gave the file a new inode and lossling's owner, and split hard links."""
+    path = tmp_path / "m.py"
+    path.write_text(SOFTMAX)
+    os.link(path, tmp_path / "twin.py")
+    if os.geteuid() == 0:  # only root can give the file another owner to keep
+        os.chown(path, 12345, 23456)
+    before = os.stat(path)
+    assert run("fix", *ONLY, "m.py", cwd=tmp_path).code == 0
+    after = os.stat(path)
+    assert path.read_text() == (tmp_path / "twin.py").read_text() == FIXED
+    assert (after.st_ino, after.st_nlink, after.st_uid, after.st_gid) == (
+        before.st_ino, 2, before.st_uid, before.st_gid)
+    assert _no_temporaries(tmp_path)
 
 
 def test_symlink_is_written_through_and_stays_a_link(tmp_path):
