@@ -294,3 +294,28 @@ def test_project_module_summaries(tmp_path):
     assert module.facts.value(returned.elts[0]).role == "probs"
     assert module.facts.value(returned.elts[1]).lo == 1e-6
     assert str(package / "ops.py") in module.consulted
+
+
+def _at(module: Module, line: int, kind: type = ast.BinOp) -> ast.AST:
+    return next(n for n in module.nodes(kind) if n.lineno == line)
+
+
+def test_a_value_does_not_depend_on_the_order_of_questions():
+    # Reading ``probs`` asks which conditions hold at it; that walk passed ``(...).mean()`` and resolved the
+    # method's receiver, the division still being evaluated, and cached the division as unknown.
+    text = ("import torch\n"
+            "def f(probs: torch.Tensor, target):\n"
+            "    return (target / ((1 + 1e-10) - probs)).mean()\n")
+    first = module_of(text)
+    division = _at(first, 3)
+    first.facts.value(division.right)
+    fresh = module_of(text)
+    assert first.facts.value(division).kind == fresh.facts.value(_at(fresh, 3)).kind == "torch"
+
+
+def test_keras_epsilon_is_its_default_fuzz_factor():
+    module = module_of("import keras\nfrom tensorflow.keras import backend as K\n"
+                     "a = keras.config.epsilon()\nb = K.epsilon()\n")
+    for line in (3, 4):
+        value = module.facts.value(_at(module, line, ast.Call))
+        assert (value.kind, value.lo, value.hi) == ("number", 1e-7, 1e-7)

@@ -159,6 +159,8 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "keras.activations": _ACTIVATIONS,
         "keras.losses": _KERAS_LOSS_FUNCTIONS,
         "keras.backend": _KERAS_BACKEND,
+        "keras.config": "epsilon",
+        "tensorflow.keras.config": "epsilon",
     },
     "numpy": {"numpy": _NUMPY + " " + _MORE + " " + _MAKE, "numpy.linalg": "norm det slogdet",
               "numpy.random": "rand randn uniform>rand normal>randn randint"},

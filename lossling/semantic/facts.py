@@ -366,8 +366,8 @@ class Facts:
                     if operand is child:
                         break
                     yield operand, isinstance(ancestor.op, ast.And)
-            elif isinstance(ancestor, ast.Call):
-                call = module.op(ancestor)
+            elif isinstance(ancestor, ast.Call) and _last_name(ancestor.func) in apis.SPELLINGS["where"]:
+                call = module.op(ancestor)  # only a call spelled where: resolving a method asks its receiver's value
                 if call is not None and call.op == "where":
                     cond, chosen, other = _where_args(call)
                     if cond is not None and child is chosen:
@@ -939,6 +939,8 @@ class Facts:
             return self._size(call.input, frame)
         if op in ("detach", "stop_gradient"):
             return x.but(grad=False)
+        if op == "epsilon":  # keras.config.epsilon(): Keras's fuzz factor, 1e-7 unless set_epsilon changes it
+            return constant(1e-7, "f64")
         if op == "cast":
             target = call.arg(1, "dtype", "DstT")
             return _cast(x, _dtype_literal(module, target), kind)
@@ -1607,6 +1609,10 @@ def _degenerate(x: Value, facts: Facts, call) -> Zero:
             facts.value(branch).positive for branch in _where_args(inner)[1:]):
         return Zero.UNKNOWN  # sanitized first: where(small, ones, v).norm(), the double-where idiom
     return Zero.NEVER if x.positive and call.op == "norm" else Zero.DEGENERATE
+
+
+def _last_name(func: ast.expr) -> str | None:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
 
 
 def root_matches(node: ast.AST, name: str) -> bool:
