@@ -119,3 +119,40 @@ def test_two_projects_with_the_same_module_names(tmp_path):
         loss.write_text("from proj.config import EPS\ndef f():\n    return EPS\n")
         values.append(_values(_module(loss.read_text(), str(loss)))["EPS"])
     assert values == [1e-8, 1e-6]
+
+
+def test_eps_value_comes_from_facts_not_names():
+    module = _module(
+        "import torch\n"
+        "from tensorflow import keras\n"
+        "def default(p, smooth=1e-9):\n    return smooth\n"
+        "def passed(p, anything):\n    return anything\n"
+        "def caller(p):\n    return passed(p, 1e-10)\n"
+        "def finfo(p):\n    return torch.finfo(torch.float16).eps\n"
+        "def keras_fuzz():\n    return keras.backend.epsilon()\n"
+        "def named_but_unknown(p, eps):\n    return eps\n"
+        "def named_but_large(p, eps=0.5):\n    return eps\n"
+        "def unnamed(p, v0=1e-12):\n    return v0\n"
+    )
+    found = {module.text(n.value): inference.eps_value(module, n.value) for n in module.nodes(ast.Return)
+             if module.function(n).name != "caller"}
+    assert found == {"smooth": 1e-9, "anything": 1e-10, "torch.finfo(torch.float16).eps": 2.0 ** -10,
+                     "keras.backend.epsilon()": 1e-7, "eps": None, "v0": 1e-12}
+
+
+@pytest.mark.parametrize("eps, kind, dtype, expected", [
+    (2.0 ** -25, "one_minus", "float32", True), (1e-7, "one_minus", "float32", False),
+    (5e-8, "one_plus", "float32", True),  # 1 + eps is exactly 1.0 below 2**-24 (5.96e-8), 1 - eps below 2**-25
+    (6.1e-8, "one_plus", "float32", False), (1e-4, "one_plus", "float16", True), (1e-3, "one_plus", "float16", False),
+    (1e-3, "one_minus", "bfloat16", True),
+])
+def test_absorbed_by_the_dtype(eps, kind, dtype, expected):
+    assert inference.absorbed(eps, dtype, kind) is expected
+
+
+def test_absorbed_matches_torch():
+    torch = pytest.importorskip("torch")
+    for eps in (1e-8, 5e-8, 6.1e-8, 1e-7):
+        one = torch.tensor(1.0)
+        assert bool((eps + 1) - one == 0) is inference.absorbed(eps, "float32", "one_plus")
+        assert bool(torch.clamp(one, max=1 - eps) == 1) is inference.absorbed(eps, "float32", "one_minus")

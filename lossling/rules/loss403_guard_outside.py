@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..finding import Finding, Fix
+from ..finding import Finding, Fix, Import
 from ..rewrite import atom
 from ..rule import Rule, Safety
 from ..semantic import inference
 from ..semantic.divisions import Division, weighted_mean
-from ..semantic.values import Zero
+from ..semantic.values import Zero, rounded
 from ..semantic.module import Module, OpCall
 
 _LOGS = ("log", "log2", "log10")
@@ -20,6 +20,7 @@ class GuardOutside(Rule):
     code = "LOSS403"
     name = "guard-outside"
     summary = "eps added after log(x) or a / b instead of inside: -inf + eps is still -inf, inf + eps still inf"
+    severity = "error"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("log", "/")
@@ -41,9 +42,8 @@ class GuardOutside(Rule):
                     if not _eps(module, eps) or module.facts.guarded(log.input):
                         continue
                     fix = self._log_fix(module, node, log, eps)
-                    yield self.finding(module, node, f"eps added after the {log.op}: {log.op}(0) + eps is still "
-                                       f"-inf; move it inside ({fix.edits[0].text if fix else 'log(x + eps)'})",
-                                       fix)
+                    yield self.finding(module, node, f"eps added after the {log.op}: where the input is 0, "
+                                       f"{log.op}(0) + eps is still -inf; add the eps to the input instead", fix)
                     break
                 if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div) and _eps(module, eps):
                     if logged is None:
@@ -54,20 +54,42 @@ class GuardOutside(Rule):
                         module.facts.guarded(inner.right)))
                     if id(node) in logged or _inside_log(module, node) or not risky or divisor.cause == "norm":
                         continue  # x / norm: LOSS202
-                    text = f"{atom(module, inner.left)} / ({module.text(inner.right)} + {module.text(eps)})"
-                    fix = self.replace(module, node, text)
-                    yield self.finding(module, node, "eps added after the division: x / 0 + eps is still inf or "
-                                       f"NaN; add it to the divisor ({text})", fix)
+                    added = _fitting(module, eps, inner.right, inference.file_framework(module), "tiny")
+                    fix = None if added is None else self.replace(
+                        module, node, f"{atom(module, inner.left)} / ({module.text(inner.right)} + {added[0]})",
+                        added[1], title="Add the eps to the divisor")
+                    yield self.finding(module, node, "eps added after the division: where the divisor is 0, "
+                                       "x / 0 + eps is still inf or NaN; add the eps to the divisor instead", fix)
                     break
 
     def _log_fix(self, module: Module, node: ast.BinOp, log: OpCall, eps: ast.expr) -> Fix | None:
         call = log.node
-        guarded = f"{module.text(log.input)} + {module.text(eps)}"
+        added = _fitting(module, eps, log.input, log.framework, "eps")
+        if added is None:
+            return None
+        guarded = f"{module.text(log.input)} + {added[0]}"
+        title = "Add the eps inside the log"
         if log.kind == "method" and not call.args and not call.keywords:
-            return self.replace(module, node, f"({guarded}).{call.func.attr}()")
+            return self.replace(module, node, f"({guarded}).{call.func.attr}()", added[1], title=title)
         if log.kind == "function" and len(call.args) == 1 and not call.keywords:
-            return self.replace(module, node, f"{module.text(call.func)}({guarded})")
+            return self.replace(module, node, f"{module.text(call.func)}({guarded})", added[1], title=title)
         return None
+
+
+def _fitting(module: Module, eps: ast.expr, guarded: ast.expr, framework: str,
+             attribute: str) -> tuple[str, Import | None] | None:
+    """The eps to add to ``guarded``: the written one when it is a normal number in the dtype ``guarded`` is
+    computed in (``1e-12`` is 0 in float16, and adding it changes nothing), else the dtype's own ``finfo``
+    value (``attribute``), else None (no fix)."""
+    dtype = module.facts.value(guarded).dtype
+    if dtype in ("int", "bool"):
+        dtype = "f32"  # an integer tensor plus a Python float is float32
+    name = inference.NAMES.get(dtype or "", None) or inference.dtype(module, guarded)
+    number = inference.value(module, eps)
+    if number is not None and name in inference.TINY and rounded(number, inference.CODES[name]) >= (
+            inference.TINY[name]):
+        return module.text(eps), None
+    return inference.dtype_eps(module, guarded, framework, attribute)
 
 
 def _candidate(node: ast.AST) -> bool:

@@ -17,6 +17,7 @@ class ZeroFloorBeforeLog(Rule):
     code = "LOSS404"
     name = "zero-floor-before-log"
     summary = "log of a value floored at 0 (clamp(min=0), relu, maximum(x, 0)): -inf and an infinite gradient at 0"
+    severity = "error"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("clamp", "clip", "maximum", "relu")
@@ -32,8 +33,8 @@ class ZeroFloorBeforeLog(Rule):
                 continue
             fix = self._fix(module, floor, zero, tensor)
             name = "relu" if floor.op == "relu" else f"{floor.op}(..., 0)"
-            yield self.finding(module, log.node, f"log of {name} is -inf wherever the input is <= 0; floor at a "
-                               f"positive eps instead ({fix.edits[0].text if fix else 'e.g. 1e-7'})", fix)
+            yield self.finding(module, log.node, f"log of {name} is -inf (with an infinite gradient) wherever the "
+                               "input is <= 0; floor at a positive eps of the dtype instead (finfo(dtype).eps)", fix)
 
     @staticmethod
     def _zero_floor(module: Module, floor: OpCall) -> tuple[ast.expr | None, ast.expr | None]:
@@ -52,16 +53,19 @@ class ZeroFloorBeforeLog(Rule):
     def _fix(self, module: Module, floor: OpCall, zero: ast.expr | None, tensor: ast.expr) -> Fix | None:
         framework = floor.framework
         spelled = inference.dtype_eps(module, tensor, framework)
+        own = inference.NAMES.get(module.facts.value(tensor).dtype or "", None)
         if spelled is None and framework not in ("torch", "jax", "numpy") and (
-                inference.dtype(module, floor.node) == "float32"):
+                (own or inference.dtype(module, floor.node)) == "float32"):
             spelled = ("1e-7", None)
         if spelled is None:
             return None
+        title = "Floor at the dtype's machine epsilon"
         if zero is not None:
-            return self.replace(module, zero, spelled[0], spelled[1])
+            return self.replace(module, zero, spelled[0], spelled[1], title=title)
         # relu(x) -> the framework's clamp at eps
         if floor.kind == "method":
-            return self.replace(module, floor.node, f"{module.text(tensor)}.clamp(min={spelled[0]})", spelled[1])
+            return self.replace(module, floor.node, f"{module.text(tensor)}.clamp(min={spelled[0]})", spelled[1],
+                                title=title)
         name = {"torch": "torch.clamp_min", "tf": "tensorflow.maximum", "tf1": "tensorflow.compat.v1.maximum",
                 "keras": "keras.ops.maximum", "jax": "jax.numpy.maximum"}.get(framework)
         callee = module.spell(name) if name else None
@@ -69,4 +73,4 @@ class ZeroFloorBeforeLog(Rule):
             return None
         imports = tuple(i for i in (spelled[1], callee[1]) if i)
         fix = self.replace(module, floor.node, f"{callee[0]}({module.text(tensor)}, {spelled[0]})")
-        return Fix(fix.edits, fix.safety, imports)
+        return Fix(fix.edits, fix.safety, imports, title)

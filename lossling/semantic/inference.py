@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .project_only import project_only
+from .values import rounded
 
-# 1 - eps rounds to exactly 1 up to half the spacing below 1 (ties go to the even 1.0): float32 2**-25 = 2.98e-8.
-ABSORBED_BELOW = {"float32": 2.0 ** -25, "float16": 2.0 ** -12, "bfloat16": 2.0 ** -9}
 # Smallest normal number: an additive eps below it is 0 or subnormal, and 1/eps overflows float16.
-TINY = {"float32": 1.1754943508222875e-38, "float16": 6.103515625e-05, "bfloat16": 1.1754943508222875e-38}
+TINY = {"float32": 1.1754943508222875e-38, "float16": 6.103515625e-05, "bfloat16": 1.1754943508222875e-38,
+        "float64": 2.2250738585072014e-308}
 
 _HALF_NAMES = {
     "torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16",
@@ -388,22 +388,39 @@ def _file_dtype(module: Module) -> str | None:
     return found
 
 
-def absorbed(eps: float, dtype_name: str) -> bool:
-    """Whether ``1 - eps`` rounds to exactly 1 in ``dtype_name``."""
-    return 0 < eps <= ABSORBED_BELOW[dtype_name]
+# The dtype names this module speaks, and the value analysis's codes for them.
+CODES = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64"}
+NAMES = {code: name for name, code in CODES.items()}
+EPS_MAX = 1e-2  # the largest number read as an eps guard
+
+
+def absorbed(eps: float, dtype_name: str, kind: str = "one_minus") -> bool:
+    """Whether ``1 - eps`` (kind "one_minus") or ``1 + eps`` (kind "one_plus") rounds to exactly 1 in
+    ``dtype_name``: the sum is computed first (in Python, in float64) and then stored in the tensor's dtype."""
+    one = 1.0 - eps if kind == "one_minus" else 1.0 + eps
+    return 0 < eps and rounded(one, CODES[dtype_name]) == 1.0
+
+
+def eps_value(module: Module, node: ast.AST | None) -> float | None:
+    """The largest value of an eps guard: a number the facts show to be positive and at most 1e-2 (a literal, a
+    parameter default or the values passed for it, a project constant, ``finfo(...).eps``, ``K.epsilon()``,
+    ``self.eps`` set from one of those); astroid answers for a project's attribute (``cfg.eps``). None for
+    anything else: a name is never evidence."""
+    if node is None:
+        return None
+    known = module.facts.value(node)
+    if known.kind == "number" and known.positive and known.hi is not None:
+        return known.hi if known.hi <= EPS_MAX else None
+    if known.kind not in (None, "number"):
+        return None
+    number = value(module, node)
+    return number if number is not None and 0 < number <= EPS_MAX else None
 
 
 # ----- eps guards ---------------------------------------------------------------------------------------------
-_EPS_NAME = re.compile(r"(^|_)(eps|epsilon|tiny|smooth\w*)(_|$|\d)", re.I)
 # Where a clip-like op takes its bounds (position in the signature, then keyword spellings).
 _LOWER = (1, "min", "clip_value_min", "a_min", "x_min", "min_value")
 _UPPER = (2, "max", "clip_value_max", "a_max", "x_max", "max_value")
-
-
-def eps_named(node: ast.AST | None) -> bool:
-    """``eps``, ``self.epsilon``, ``EPS``, ``smooth``: a name that says it is a guard constant."""
-    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-    return name is not None and bool(_EPS_NAME.search(name))
 
 
 def clip_bounds(call: Any) -> tuple[ast.expr | None, ast.expr | None]:
@@ -451,33 +468,46 @@ def dtype_eps(module: Module, tensor: ast.AST | None, framework: str,
 
 @dataclass(frozen=True)
 class Guard:
-    """An eps guarding an op: ``kind`` "one_minus" (an upper bound ``1 - eps`` of a clamp/clip) or "additive"
-    (``log(x + eps)``, ``sqrt(x + eps)``, ``a / (b + eps)``, a lower bound ``clamp(x, min=eps)`` under a log)."""
+    """An eps guarding an op: ``kind`` "one_minus" (an upper bound ``1 - eps`` of a clamp/clip), "one_plus"
+    (``eps + 1 - p`` / ``(1 + eps) - p`` under a log or as a divisor: the eps meets the 1 before ``p`` is
+    subtracted) or "additive" (``log(x + eps)``, ``sqrt(x + eps)``, ``a / (b + eps)``, a lower bound
+    ``clamp(x, min=eps)`` under a log)."""
 
     eps: ast.expr
     kind: str
     at: ast.AST  # where the finding is reported: the clamp call, or the guarded op
     tensor: ast.expr | None  # the guarded value
     framework: str
+    node: ast.AST | None = None  # the guarded expression (``eps + 1 - p``), for a fix that regroups it
 
 
 def guards(module: Module, additive: bool = True) -> list[Guard]:
-    """Every eps guard in the file whose eps is a literal or an eps-named value, in source order; only the
-    ``1 - eps`` upper bounds when ``additive`` is False."""
+    """Every eps guard in the file whose eps the facts show to be a small positive number (``eps_value``), in
+    source order; without the "additive" ones when ``additive`` is False."""
     found: list[Guard] = []
     for clip in module.ops("clamp", "clip", "clamp_max"):
         eps = one_minus(module, clip_bounds(clip)[1])
-        if eps is not None and (isinstance(eps, ast.Constant) or eps_named(eps) or module.const(eps) is not None):
+        if eps is not None and eps_value(module, eps) is not None:
             found.append(Guard(eps, "one_minus", clip.node, clip.input, clip.framework))
-    if additive:
-        for op in module.ops("log", "log2", "log10", "sqrt", "rsqrt"):
-            found.extend(_additive(module, module.resolve(op.input), op.node, op.framework))
-        for div in module.nodes(ast.BinOp):
-            if isinstance(div.op, ast.Div):
-                sites = _additive(module, module.resolve(div.right), div, _file_framework(module))
-                if sites and module.is_tensor(div):
-                    found.extend(sites)
+    sites: list[tuple[ast.AST | None, ast.AST, str]] = [
+        (module.resolve(op.input), op.node, op.framework) for op in module.ops("log", "log2", "log10", "sqrt",
+                                                                             "rsqrt")]
+    sites += [(module.resolve(div.right), div, file_framework(module)) for div in module.nodes(ast.BinOp)
+              if isinstance(div.op, ast.Div)]
+    for node, at, framework in sites:
+        guard = _one_plus(module, node, at, framework)
+        if guard is None and additive:
+            guard = _additive(module, node, at, framework)
+        if guard is not None and (not isinstance(at, ast.BinOp) or module.is_tensor(at)):
+            found.append(guard)
     return sorted(found, key=lambda g: (g.at.lineno, g.at.col_offset))
+
+
+def guard_dtype(module: Module, guard: Guard) -> str:
+    """The float dtype the guarded value is computed in: its own when the facts know it (a cast to float32 ends
+    an autocast or a policy's effect), else the dtype the code runs in (``dtype``)."""
+    own = module.facts.value(guard.tensor).dtype if guard.tensor is not None else None
+    return NAMES.get(own or "", None) or dtype(module, guard.at)
 
 
 def guard_literals(module: Module, guard: Guard, eps: float) -> list[ast.expr]:
@@ -492,26 +522,35 @@ def guard_literals(module: Module, guard: Guard, eps: float) -> list[ast.expr]:
     return [lower, guard.eps] if same else [guard.eps]
 
 
-def _additive(module: Module, node: ast.AST | None, at: ast.AST, framework: str) -> list[Guard]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        for eps, other in ((node.right, node.left), (node.left, node.right)):
-            if _eps_like(module, eps):
-                return [Guard(eps, "additive", at, other, framework)]
+def _one_plus(module: Module, node: ast.AST | None, at: ast.AST, framework: str) -> Guard | None:
+    """``eps + 1 - p``, ``(1 + eps) - p`` (Python groups the first as the second), in any spelling
+    (``torch.sub(1 + eps, p)``): (the eps, ``p``)."""
+    difference = module.arith(node)
+    if difference is None or difference.op is not ast.Sub or difference.inplace or difference.right is None:
+        return None
+    first = module.arith(module.resolve(difference.left))
+    if first is not None and first.op is ast.Add and not first.inplace and first.right is not None:
+        for one, eps in ((first.left, first.right), (first.right, first.left)):
+            if module.const(one) == 1.0 and eps_value(module, eps) is not None:
+                return Guard(eps, "one_plus", at, difference.right, framework, node)
+    return None
+
+
+def _additive(module: Module, node: ast.AST | None, at: ast.AST, framework: str) -> Guard | None:
+    total = module.arith(node)
+    if total is not None and total.op is ast.Add and total.right is not None:
+        for eps, other in ((total.right, total.left), (total.left, total.right)):
+            if eps_value(module, eps) is not None and eps_value(module, other) is None:
+                return Guard(eps, "additive", at, other, framework, node)
     clip = module.op(node)
     if clip is not None and clip.op in ("clamp", "clip", "clamp_min", "maximum"):
         lower = clip_bounds(clip)[0]
-        if _eps_like(module, lower):
-            return [Guard(lower, "additive", at, clip.input, framework)]
-    return []
+        if eps_value(module, lower) is not None:
+            return Guard(lower, "additive", at, clip.input, framework, node)
+    return None
 
 
-def _eps_like(module: Module, node: ast.AST | None) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, float) and 0 < node.value < 1e-2
-    return eps_named(node)
-
-
-def _file_framework(module: Module) -> str:
+def file_framework(module: Module) -> str:
     for root, name in (("torch", "torch"), ("jax", "jax"), ("tensorflow", "tf"), ("keras", "keras")):
         if root in module.frameworks:
             return name
