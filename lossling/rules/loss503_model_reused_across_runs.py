@@ -3,36 +3,38 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import Iterator
 
 from ..finding import Finding
 from ..rule import Rule
-from ..semantic import apis
+from ..semantic import apis, context
 from ..semantic.module import Module
 
-# Loop variables that count training progress, not runs.
-_PROGRESS = re.compile(r"^(_|i|it|epoch\w*|\w*_epoch|step\w*|\w*_step|iter\w*|batch(_idx|_index|_num)?|batch_i)$",
-                       re.I)
-# Calls in the loop that give the model fresh weights for each run.
-_RESET = re.compile(r"clone_model|reset_parameters|load_state_dict|set_weights|deepcopy|reset_states|"
-                    r"load_weights|\.apply\(\s*\w*(init|reset)", re.I)
+# Calls in the loop that give the model fresh weights for each run (``model.apply(init_fn)`` included).
+_RESET = frozenset({"clone_model", "reset_parameters", "load_state_dict", "set_weights", "deepcopy", "reset_states",
+                    "load_weights", "apply", "copy"})
+_GRIDS = frozenset({"itertools.product", "zip", "enumerate", "sklearn.model_selection.ParameterGrid"})
 
 
 class ModelReusedAcrossRuns(Rule):
     code = "LOSS503"
     name = "model-reused-across-runs"
     summary = "a loop over hyperparameters trains the same model object: each run starts from the last one's weights"
+    severity = "warning"
     frameworks = ("torch", "tensorflow", "keras")
     triggers = (".fit(", ".compile(", ".parameters()")
 
     def check(self, module: Module) -> Iterator[Finding]:
         for loop in module.nodes(ast.For):
             names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
-            if not names or all(_PROGRESS.search(n) for n in names):
+            if not names or context.in_test(module, loop) or _resets(module, loop):
                 continue
+            grid = _grid(module, loop.iter) or _splits(module, loop.iter)
             for call, model in _trainings(module, loop):
-                if _uses(call, names) and _built_before(module, model, loop) and not _RESET.search(module.text(loop)):
+                if not (grid or _optimizer(module, call)):
+                    continue  # a loop over epochs or batches trains one run: only a grid or a new optimizer per
+                    # iteration makes each iteration a run
+                if _uses(call, names) and _built_before(module, model, loop):
                     yield self.finding(module, call, f"{model.id} is built once, before this loop over "
                                        f"{', '.join(sorted(names))}, and trained in every iteration: each run "
                                        "starts from the previous run's weights; build the model inside the loop")
@@ -52,6 +54,56 @@ def _trainings(module: Module, loop: ast.For) -> Iterator[tuple[ast.Call, ast.Na
             if (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
                     and first.func.attr == "parameters" and isinstance(first.func.value, ast.Name)):
                 yield node, first.func.value
+
+
+def _grid(module: Module, iterable: ast.AST, depth: int = 3) -> bool:
+    """A literal collection of settings (``[1e-3, 1e-2]``, ``(16, 32)``, ``{"a": 1}.items()``), directly,
+    through a name, or combined by ``zip``/``enumerate``/``itertools.product``/``ParameterGrid``."""
+    if depth <= 0:
+        return False
+    iterable = module.resolve(iterable)
+    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
+        return bool(iterable.elts) and all(isinstance(e, (ast.Constant, ast.Tuple, ast.Dict, ast.UnaryOp))
+                                           for e in iterable.elts)
+    if isinstance(iterable, ast.Dict):
+        return bool(iterable.keys)
+    if isinstance(iterable, ast.Call):
+        func = iterable.func
+        if isinstance(func, ast.Attribute) and func.attr in ("items", "values", "keys") and not iterable.args:
+            return _grid(module, func.value, depth - 1)
+        name = module.qualname(func) or (func.id if isinstance(func, ast.Name) and not module.facts.definitions(
+            func) else None)
+        if name in _GRIDS:
+            return bool(iterable.args) and all(_grid(module, a, depth - 1) for a in iterable.args)
+    return False
+
+
+def _splits(module: Module, iterable: ast.AST) -> bool:
+    """Cross-validation folds: ``KFold(5).split(x)`` and the other scikit-learn splitters."""
+    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute)
+            and iterable.func.attr == "split"):
+        return False
+    splitter = module.resolve(iterable.func.value)
+    return isinstance(splitter, ast.Call) and (module.qualname(splitter.func) or "").startswith(
+        "sklearn.model_selection.")
+
+
+def _optimizer(module: Module, call: ast.Call) -> bool:
+    return isinstance(call.func, (ast.Name, ast.Attribute)) and module.qualname(call.func) in apis.OPTIMIZERS or (
+        isinstance(call.func, ast.Attribute) and call.func.attr == "compile" and any(
+            k.arg == "optimizer" and isinstance(k.value, ast.Call) for k in call.keywords))
+
+
+def _resets(module: Module, loop: ast.For) -> bool:
+    """A call in the loop that gives the model fresh weights (``set_weights``, ``load_state_dict``,
+    ``copy.deepcopy``, ``clone_model``, ``model.apply(init)``)."""
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Call):
+            func = node.func
+            last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if last in _RESET:
+                return True
+    return False
 
 
 def _uses(call: ast.Call, names: set[str]) -> bool:

@@ -19,6 +19,7 @@ class KerasLrKeyword(Rule):
     code = "LOSS602"
     name = "keras-lr-keyword"
     summary = "lr= passed to a Keras optimizer: deprecated in TF 2 Keras, rejected by Keras 3; use learning_rate="
+    severity = "error"
     fix_safety = Safety.SAFE
     frameworks = ("tensorflow", "keras")
     triggers = ("lr=", "lr =")
@@ -33,6 +34,6 @@ class KerasLrKeyword(Rule):
             if not (namespace + ".").startswith(_NAMESPACES) or not name[:1].isupper():
                 continue
             text = rewritten(module, call, {keyword: f"learning_rate={module.text(keyword.value)}"})
-            fix = self.replace(module, call, text) if text else None
-            yield self.finding(module, call, f"Keras 3 rejects lr= ({name}: 'Argument(s) not recognized'); use "
-                               "learning_rate=", fix)
+            fix = self.replace(module, call, text, title="Use `learning_rate=`") if text else None
+            yield self.finding(module, call, f"Keras 3 rejects lr= ({name} raises 'Argument(s) not recognized' "
+                               "when it is built); use learning_rate=", fix)

@@ -20,6 +20,7 @@ class CtcInfiniteLoss(Rule):
     code = "LOSS603"
     name = "ctc-infinite-loss"
     summary = "CTC loss without zero_infinity=True: an input shorter than its target gives inf loss and NaN grads"
+    severity = "warning"
     fix_safety = Safety.UNSAFE
     frameworks = ("torch",)
     triggers = ("ctc", "CTC")
@@ -34,6 +35,6 @@ class CtcInfiniteLoss(Rule):
                     isinstance(a, ast.Starred) for a in call.args) or len(call.args) > _POSITION[api.kind]:
                 continue  # set explicitly (either way) or passed through **kwargs
             text = rewritten(module, call, {}, append="zero_infinity=True")
-            fix = self.replace(module, call, text) if text else None
+            fix = self.replace(module, call, text, title="Pass `zero_infinity=True`") if text else None
             yield self.finding(module, call, "CTC loss is inf (and its gradients NaN for the whole batch) when an "
                                "input is shorter than its target; pass zero_infinity=True", fix)
