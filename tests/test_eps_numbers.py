@@ -1,5 +1,5 @@
-"""Regression tests for fixes of the eps, masking and TensorFlow 1 rules that broke working code (issue 13),
-each with the numbers that showed it, run in the real framework where that makes the point."""
+"""The numbers behind the eps, masking and TensorFlow 1 rules: regression tests for fixes that broke working code
+(issue 13) and for the failures the findings describe, run in the real framework where that makes the point."""
 
 from __future__ import annotations
 
@@ -76,3 +76,23 @@ def test_tf1_statement_is_migrated_whole_or_not_at_all():
     fixed = fix(source, unsafe=True)
     assert "tf.div" not in fixed and "tf.to_float" not in fixed
     assert float(_run(fixed, "rate", tf.constant(3), tf.constant(4.0))) == 0.75
+
+
+def test_float16_adam_with_its_default_eps_turns_a_weight_inf():
+    torch = pytest.importorskip("torch")
+
+    def stepped(dtype, **options):
+        weight = torch.nn.Parameter(torch.ones(3, dtype=dtype))
+        optimizer = torch.optim.Adam([weight], lr=1e-3, **options)
+        weight.grad = torch.full((3,), 1e-4, dtype=dtype)
+        optimizer.step()
+        return weight.detach()
+
+    assert torch.isinf(stepped(torch.float16)).all()  # v = 0.001 * 1e-8 and eps = 1e-8 are both 0 in float16
+    assert torch.allclose(stepped(torch.float16, eps=1e-4).float(), stepped(torch.float32), atol=1e-3)
+    source = ("import torch\n\n\ndef train(model, loader):\n    model = model.half()\n"
+              "    optimizer = torch.optim.Adam(model.parameters())\n    for x in loader:\n"
+              "        model(x).sum().backward()\n        optimizer.step()\n")
+    assert [f.code for f in check(source) if f.code == "LOSS406"] == ["LOSS406"]
+    assert not [f for f in check(source.replace("model.parameters())", "model.parameters(), eps=1e-4)"))
+                if f.code == "LOSS406"]
