@@ -45,9 +45,12 @@ class Settings:
     source: str | None = field(default=None, compare=False)  # the file the settings came from
 
     def enabled(self, code: str) -> bool:
-        """flake8's prefix semantics: the longest matching prefix decides; an ignore as long as a select wins."""
+        """flake8's prefix semantics: the longest matching prefix decides; an ignore as long as a select wins. An
+        opt-in rule needs a select longer than the namespace (``LOSS5``, ``LOSS501``; not ``LOSS``)."""
         chosen = max((len(p) for p in (*self.select, *self.extend_select) if code.startswith(p)), default=-1)
         ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        if chosen <= len(NAMESPACE) and code in _opt_in():
+            return False
         return chosen >= 0 and chosen > ignored
 
     def ignored_in(self, path: str) -> tuple[str, ...]:
@@ -274,6 +277,13 @@ def check_codes(codes: list[str] | tuple[str, ...], where: str) -> None:
     for code in codes:
         if not any(k.startswith(code) for k in known) or not code.startswith("LOSS"):
             raise ConfigError(f"{where}: unknown rule code '{code}'")
+
+
+NAMESPACE = "LOSS"
+
+
+def _opt_in() -> frozenset[str]:
+    return frozenset(rule.code for rule in all_rules() if not rule.default)
 
 
 def override(settings: Settings, **changes: Any) -> Settings:

@@ -32,14 +32,15 @@ def _cell(text: str) -> str:
 
 
 def rules_table() -> str:
-    """A Markdown table: code (linked to its page in rules/), name, fix safety, summary, and the options with their
-    defaults when any rule has options."""
+    """A Markdown table: code (linked to its page in rules/), name, severity, whether it runs by default, fix
+    safety, summary, and the options with their defaults when any rule has options."""
     rules = all_rules()
     with_options = any(rule.options for rule in rules)
-    rows = ["| code | name | fix | summary |" + (" options (default) |" if with_options else ""),
-            "|---|---|---|---|" + ("---|" if with_options else "")]
+    rows = ["| code | name | severity | default | fix | summary |" + (" options (default) |" if with_options else ""),
+            "|---|---|---|---|---|---|" + ("---|" if with_options else "")]
     for rule in rules:
-        row = f"| [{rule.code}](rules/{rule.code}.md) | {rule.name} | {rule.fix_safety.value} | {_cell(rule.summary)} |"
+        row = (f"| [{rule.code}](rules/{rule.code}.md) | {rule.name} | {rule.severity} | "
+               f"{'yes' if rule.default else 'opt-in'} | {rule.fix_safety.value} | {_cell(rule.summary)} |")
         if with_options:
             row += " " + ", ".join(f"`{name} = {toml_value(value)}`" for name, value in rule.options.items()) + " |"
         rows.append(row)

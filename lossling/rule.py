@@ -31,6 +31,9 @@ class Rule:
     # How serious a finding is: "error", "warning" or "info". The formats that carry a level read it (SARIF
     # level, GitLab severity, GitHub command, JUnit property, JSON field).
     severity: ClassVar[str] = "warning"
+    # On by default, or opt-in: an opt-in rule runs only when selected by its code or family (LOSS5, LOSS501),
+    # not by the whole namespace (LOSS), as ruff keeps preview rules and clippy pedantic lints opt-in.
+    default: ClassVar[bool] = True
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.settings = {**self.options, **(options or {})}

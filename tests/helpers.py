@@ -49,16 +49,23 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def every_rule() -> Settings:
+    """Settings that select every rule by its code, the opt-in ones too (fixtures and proofs cover them all)."""
+    from lossling.rule import all_rules
+
+    return Settings(select=tuple(rule.code for rule in all_rules()))
+
+
 def check(text: str, path: str = "fixture.py", settings: Settings | None = None,
           rules: list[Rule] | None = None) -> list[Finding]:
     """The findings of ``rules`` (default: those the settings enable) in ``text``; raises SourceError."""
-    return check_source(text, path, (settings or Settings()).rules(path) if rules is None else rules).findings
+    return check_source(text, path, (settings or every_rule()).rules(path) if rules is None else rules).findings
 
 
 def fixed(text: str, unsafe: bool = False, path: str = "fixture.py", settings: Settings | None = None,
           rules: list[Rule] | None = None) -> FixOutcome:
     """lossling's fix of ``text`` (nothing written); a file it cannot fix raises the outcome's error."""
-    rules = (settings or Settings()).rules(path) if rules is None else rules
+    rules = (settings or every_rule()).rules(path) if rules is None else rules
     outcome = fix_document(PythonSource(path, text), rules, unsafe)
     if outcome.error is not None:
         raise outcome.error

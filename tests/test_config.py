@@ -63,9 +63,11 @@ def test_config_option_applies_one_file_to_every_path(tmp_path):
     assert missing.code == 2 and missing.err == "lossling: nope.toml: no such configuration file\n"
 
 
-def test_without_any_config_every_rule_runs(tmp_path):
+def test_without_any_config_every_default_rule_runs(tmp_path):
     write(tmp_path, {"a.py": MIXED})
-    assert Settings().rules() and len(Settings().rules()) == len(all_rules())
+    assert [r.code for r in Settings().rules()] == [r.code for r in all_rules() if r.default]
+    assert not Settings().enabled("LOSS501") and Settings(select=("LOSS5",)).enabled("LOSS501")
+    assert Settings(extend_select=("LOSS501",)).enabled("LOSS501") and not Settings(select=("LOSS",)).enabled("LOSS501")
     assert [code for _, code in reported(run("check", *ONLY, cwd=tmp_path).out)] == ["LOSS103", "LOSS102"]
 
 

@@ -65,20 +65,25 @@ def test_parity_with_lossling_check_on_every_fixture():
     assert flake8_lines == lines
 
 
-def test_flake8_default_selection_reports_every_lossling_rule():
-    """Every rule is on by default: flake8 without --select, --select LOSS and lossling check agree."""
+def test_flake8_default_selection_reports_every_default_rule():
+    """The default rules are on by default, the opt-in ones are not: flake8 without --select, --select LOSS and
+    lossling check agree."""
     defaults = flake8(ROOT, "--isolated", "fixtures")
     selected = flake8(ROOT, "--isolated", "--select", "LOSS", "fixtures")
     assert reported(defaults.stdout) == reported(selected.stdout)
-    assert {code for *_, code in reported(selected.stdout)} == {rule.code for rule in all_rules()}
+    assert {code for *_, code in reported(selected.stdout)} == {rule.code for rule in all_rules() if rule.default}
 
 
-def test_default_rule_set_is_every_rule(tmp_path):
-    """The plugin runs what ``lossling check`` runs by default, and that is every rule."""
-    every = [rule.code for rule in all_rules()]
-    assert [rule.code for rule in Settings().rules()] == every
+def test_default_rule_set_is_every_default_rule(tmp_path):
+    """The plugin runs what ``lossling check`` runs by default: every rule but the opt-in ones."""
+    defaults = [rule.code for rule in all_rules() if rule.default]
+    assert [rule.code for rule in Settings().rules()] == defaults
+    assert len(defaults) < len(all_rules())  # the training heuristics are opt-in
     plugin = Plugin(ast.parse(""), [], str(project(tmp_path, {"a.py": ""}) / "a.py"))
-    assert [rule.code for rule in plugin.settings.rules()] == every
+    assert [rule.code for rule in plugin.settings.rules()] == defaults
+    family = Plugin(ast.parse(""), [], str(project(tmp_path / "family", {
+        "pyproject.toml": "[tool.lossling]\nselect = ['LOSS5']\n", "b.py": ""}) / "b.py"))
+    assert [rule.code for rule in family.settings.rules()] == [r.code for r in all_rules() if r.code.startswith("LOSS5")]
 
 
 @pytest.mark.parametrize("config", ["setup.cfg", ".flake8", "tox.ini"])

@@ -62,10 +62,10 @@ def test_rules_table_lists_options_with_their_defaults(monkeypatch):
 
     monkeypatch.setattr(docs, "all_rules", lambda: (Demo,))
     assert rules_table().splitlines() == [
-        "| code | name | fix | summary | options (default) |",
-        "|---|---|---|---|---|",
-        '| [LOSS999](rules/LOSS999.md) | demo | unsafe | a \\| b | `eps = 1e-07`, `strict = true`, `names = ["a"]`, '
-        '`dtype = "float16"` |']
+        "| code | name | severity | default | fix | summary | options (default) |",
+        "|---|---|---|---|---|---|---|",
+        '| [LOSS999](rules/LOSS999.md) | demo | warning | yes | unsafe | a \\| b | `eps = 1e-07`, `strict = true`, '
+        '`names = ["a"]`, `dtype = "float16"` |']
 
 
 def test_local_links_exist():

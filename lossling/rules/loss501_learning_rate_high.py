@@ -18,6 +18,7 @@ _NAMES = frozenset(q.rpartition(".")[2] for q in apis.OPTIMIZERS)
 class LearningRateHigh(Rule):
     code = "LOSS501"
     name = "learning-rate-high"
+    default = False  # a training heuristic: opt-in (select LOSS5 or its code)
     summary = ("an adaptive optimizer (Adam, RMSprop...) with lr >= 1e-2 (SGD >= 1.0; Adagrad above its default "
                "1e-2): the usual route to NaN early on")
     severity = "warning"

@@ -23,6 +23,7 @@ _CLIPPING_ARGUMENTS = frozenset({"clipnorm", "clipvalue", "global_clipnorm", "gr
 class RecurrentWithoutClipping(Rule):
     code = "LOSS502"
     name = "recurrent-without-clipping"
+    default = False  # a training heuristic: opt-in (select LOSS5 or its code)
     summary = "a recurrent layer trained with no gradient clipping anywhere in the file: exploding gradients"
     severity = "warning"
     frameworks = ("torch", "tensorflow", "keras")

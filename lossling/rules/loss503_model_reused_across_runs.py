@@ -19,6 +19,7 @@ _GRIDS = frozenset({"itertools.product", "zip", "enumerate", "sklearn.model_sele
 class ModelReusedAcrossRuns(Rule):
     code = "LOSS503"
     name = "model-reused-across-runs"
+    default = False  # a training heuristic: opt-in (select LOSS5 or its code)
     summary = "a loop over hyperparameters trains the same model object: each run starts from the last one's weights"
     severity = "warning"
     frameworks = ("torch", "tensorflow", "keras")
