@@ -73,12 +73,14 @@ def cacheable(result: FileResult) -> bool:
     return result.error is None or not str(result.error).startswith("internal error")
 
 
-def _stamp(path: str) -> list[int] | None:
+def _stamp(path: str) -> str | None:
+    """What an entry remembers of a module a value was inferred from: a hash of its bytes (a size and a time
+    miss an edit that keeps both, as a same-size edit within the clock's resolution, or a restored mtime)."""
     try:
-        info = os.stat(path)
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return None
-    return [info.st_size, info.st_mtime_ns]
 
 
 def store(folder: str, digest: str, result: FileResult) -> None:

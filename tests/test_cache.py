@@ -3,12 +3,15 @@ identical to an uncached run."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURES, run
+from helpers import FIXTURES, run, write
 from lossling import runner
 
 SOFTMAX = "import torch\n\n\ndef loss(x):\n    return torch.log(torch.softmax(x, dim=1))\n"
@@ -152,3 +155,25 @@ def test_a_changed_module_that_a_value_was_inferred_from_is_a_miss(tmp_path):
     assert "LOSS401" not in cached_check(root, tmp_path / "cache").out
     (root / "pkg" / "config.py").write_text("EPS = 1e-8  # now absorbed by 1 - EPS in float32\n")
     assert "LOSS401" in cached_check(root, tmp_path / "cache").out
+
+
+def test_a_same_size_edit_that_keeps_the_time_is_a_miss(tmp_path):
+    """Issue 14 item 14: an entry remembered the size and mtime of the modules a value came from, so an edit that
+    kept both (20 of 20 tries) gave the stale result; it remembers their content's hash."""
+    root = tmp_path / "project"
+    write(root, {"pkg/__init__.py": "", "pkg/config.py": "EPS = 1e-7\n",
+                 "pkg/loss.py": "import torch\nfrom .config import EPS\n\n\ndef bce_loss(p, y):\n"
+                                "    p = torch.clamp(p, EPS, 1 - EPS)\n"
+                                "    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n"})
+    config = root / "pkg" / "config.py"
+
+    def separate_run() -> str:  # a process of its own, as two runs of a user are (nothing kept in memory)
+        return subprocess.run([sys.executable, "-m", "lossling", "check", "--cache-dir", str(tmp_path / "cache"),
+                               str(root)], capture_output=True, text=True, timeout=300).stdout
+
+    assert "LOSS401" not in separate_run()
+    before = os.stat(config)
+    config.write_text("EPS = 1e-8\n")  # the same size; 1 - 1e-8 is 1 in float32
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(config).st_size == before.st_size and os.stat(config).st_mtime_ns == before.st_mtime_ns
+    assert "LOSS401" in separate_run()
