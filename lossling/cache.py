@@ -63,7 +63,8 @@ def load(folder: str, digest: str, path: str) -> FileResult | None:
             return None  # a module it read a value from (``from .config import EPS``) has changed
         error = data["error"]
         return FileResult(path, [_finding(f, path) for f in data["findings"]],
-                          SourceError(error["message"], error["line"], error["col"]) if error else None)
+                          SourceError(error["message"], error["line"], error["col"], error.get("cell"),
+                                      error.get("file_line")) if error else None)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -88,7 +89,8 @@ def store(folder: str, digest: str, result: FileResult) -> None:
     the other files the result was inferred from (``result.deps``) are unchanged."""
     error = result.error
     data = {"findings": [_plain(f) for f in result.findings],
-            "error": {"message": str(error), "line": error.line, "col": error.col} if error else None,
+            "error": {"message": str(error), "line": error.line, "col": error.col, "cell": error.cell,
+                      "file_line": error.file_line} if error else None,
             "deps": {dep: _stamp(dep) for dep in sorted(result.deps)}}
     target = _entry(folder, digest)
     try:
@@ -107,7 +109,7 @@ def store(folder: str, digest: str, result: FileResult) -> None:
 def _plain(finding: Finding) -> dict:
     fix = finding.fix
     return {"code": finding.code, "message": finding.message, "span": list(_span(finding.span)),
-            "cell": finding.cell,
+            "cell": finding.cell, "file_span": list(_span(finding.file_span)) if finding.file_span else None,
             "fix": None if fix is None else {
                 "safety": fix.safety.value,
                 "edits": [[list(_span(e.span)), e.text] for e in fix.edits],
@@ -123,7 +125,8 @@ def _finding(data: dict, path: str) -> Finding:
     if fix is not None:
         fix = Fix(tuple(Edit(Span(*span), text) for span, text in fix["edits"]), Safety(fix["safety"]),
                   tuple(Import(*i) for i in fix["imports"]), fix["title"])
-    return Finding(data["code"], data["message"], Span(*data["span"]), fix, path, data["cell"])
+    file_span = Span(*data["file_span"]) if data.get("file_span") else None
+    return Finding(data["code"], data["message"], Span(*data["span"]), fix, path, data["cell"], file_span)
 
 
 def is_cache(folder: str) -> bool:

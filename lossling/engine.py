@@ -28,9 +28,10 @@ class SourceError(Exception):
     (1-based) and ``col`` (0-based) say where, when known, within notebook cell ``cell`` when that is set."""
 
     def __init__(self, message: str, line: int | None = None, col: int | None = None,
-                 cell: int | None = None) -> None:
+                 cell: int | None = None, file_line: int | None = None) -> None:
         super().__init__(message)
         self.line, self.col, self.cell = line, col, cell
+        self.file_line = file_line  # in a cell: the line of the .ipynb file's own text (the JSON)
 
 
 @dataclass

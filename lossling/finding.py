@@ -65,6 +65,8 @@ class Finding:
     fix: Fix | None = field(default=None, compare=False)
     path: str = ""
     cell: int | None = None  # notebooks: the cell's 1-based index among all cells; span lines are then the cell's
+    # notebooks: where the span is in the .ipynb file's own text (the JSON), where a pull request shows it
+    file_span: Span | None = field(default=None, compare=False)
 
     @property
     def line(self) -> int:

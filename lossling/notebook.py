@@ -102,6 +102,7 @@ class Notebook(Document):
         self.skip = skip
         self.virtual = _Virtual(cells)
         self.source = self.virtual.text
+        self._locator: _Locator | None = None
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> Notebook:
@@ -141,7 +142,18 @@ class Notebook(Document):
         return (("\ufeff" if self.bom else "") + self.text()).encode("utf-8")
 
     def to_file(self, finding: Finding) -> Finding:
-        return self.virtual.to_cell(finding)
+        shown = self.virtual.to_cell(finding)
+        index = self.cells[self.virtual.locate(finding.span.line)[0]].index
+        span = shown.span
+        start, end = self._place(index, span.line, span.col), self._place(index, span.end_line, span.end_col)
+        return replace(shown, file_span=Span(*start, *end))
+
+    def _place(self, index: int, line: int, col: int) -> tuple[int, int]:
+        """Where line ``line``, column ``col`` of cell ``index``'s source is in the notebook's JSON text."""
+        if self._locator is None:
+            self._locator = _Locator(self.text())
+        cell = next(cell for cell in self.cells if cell.index == index)
+        return self._locator.place(index, cell.text, line, col)
 
     def error_to_file(self, error: SourceError) -> SourceError:
         """A syntax error in the joined cells, reported in its cell: the first cell that does not parse on its
@@ -150,11 +162,11 @@ class Notebook(Document):
             try:
                 parse(cell.masked)
             except SourceError as own:
-                return _in_cell(own, cell)
+                return _in_cell(own, cell, self)
         if error.line is None:
             return error
         position, offset = self.virtual.locate(error.line)
-        return _in_cell(SourceError(str(error), error.line - offset, error.col), self.cells[position])
+        return _in_cell(SourceError(str(error), error.line - offset, error.col), self.cells[position], self)
 
     def fixed(self, findings: list[Finding]) -> Notebook:
         return self._with_cells(_apply(self.cells, self.virtual, findings))
@@ -329,8 +341,9 @@ def _shift(span: Span, lines: int) -> Span:
     return Span(span.line - lines, span.col, span.end_line - lines, span.end_col)
 
 
-def _in_cell(error: SourceError, cell: _Cell) -> SourceError:
-    return SourceError(str(error), error.line, error.col, cell.number)
+def _in_cell(error: SourceError, cell: _Cell, notebook: Notebook) -> SourceError:
+    file_line = notebook._place(cell.index, error.line, error.col or 0)[0] if error.line is not None else None
+    return SourceError(str(error), error.line, error.col, cell.number, file_line)
 
 
 # Fixing ----------------------------------------------------------------------------------------------------------
@@ -371,6 +384,47 @@ def _import_cell(cells: tuple[_Cell, ...]) -> int:
         if body and first_code is None:
             first_code = position
     return first_code if first_code is not None else 0
+
+
+# Where cells are in the JSON --------------------------------------------------------------------------------
+
+class _Locator:
+    """Maps a place in a code cell's source to the same place in the notebook's JSON text, through the JSON
+    string escapes of its ``source`` (a list of lines, however they are split, or one string)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans = _source_spans(text)
+        self.line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
+
+    def place(self, index: int, source: str, line: int, col: int) -> tuple[int, int]:
+        """JSON (line, column), 1-based line and 0-based column, of ``source``'s ``line``:``col``."""
+        wanted = sum(len(part) for part in _LINES.findall(source)[:line - 1]) + col  # a character of the source
+        start, _ = self.spans[index]
+        literals = _items(self.text, start) if self.text[start] == "[" else [(start, 0)]
+        offset = start
+        for literal, _ in literals:
+            offset, wanted = self._advance(literal, wanted)
+            if wanted < 0:
+                break
+        line_number = bisect.bisect_right(self.line_starts, offset)
+        return line_number, offset - self.line_starts[line_number - 1]
+
+    def _advance(self, literal: int, wanted: int) -> tuple[int, int]:
+        """Walk the JSON string at ``literal`` to its ``wanted``-th character: (its offset, -1), or, when the
+        string is shorter, (the offset of its closing quote, what is left to walk in the next string)."""
+        text, i = self.text, literal + 1
+        while text[i] != '"':
+            if wanted == 0:
+                return i, -1
+            if text[i] == "\\":
+                unicode = text[i + 1] == "u"
+                pair = unicode and "d800" <= text[i + 2:i + 6].lower() < "dc00"  # a surrogate pair: one character
+                i += 12 if pair else 6 if unicode else 2
+            else:
+                i += 1
+            wanted -= 1
+        return i, wanted if wanted > 0 else -1
 
 
 # Writing ---------------------------------------------------------------------------------------------------------

@@ -193,14 +193,16 @@ def test_crlf_stays_crlf(tmp_path):
 def test_bare_cr_stays_bare_cr(tmp_path):
     """Issue 14 item 5: libcst drops a bare \\r line end (old Mac files); the last one used to vanish, and a line
     after the fix made the fixed file unparseable (refused as an internal error)."""
-    source = (SOFTMAX + "\n\ndef g(z):\n    return torch.log(\n        torch.sigmoid(z))\n\n\nN = 1\n").replace("\n", "\r")
+    source = (SOFTMAX + "\n\ndef g(z):\n    return torch.log(\n        torch.sigmoid(z))\n\n\nN = 1\n")
+    source = source.replace("\n", "\r")
     path = tmp_path / "m.py"
     path.write_bytes(source.encode())
     assert [line.split(":")[1] for line in run("check", *ONLY, "m.py", cwd=tmp_path).out.splitlines()] == ["5", "9"]
     fix = run("fix", *ONLY, "m.py", cwd=tmp_path)
     assert (fix.code, fix.err) == (0, "")
-    assert path.read_bytes() == source.replace("torch.log(torch.softmax(x, dim=1))", "torch.log_softmax(x, dim=1)").replace(
-        "torch.log(\r        torch.sigmoid(z))", "torch.nn.functional.logsigmoid(z)").encode()
+    fixed = source.replace("torch.log(torch.softmax(x, dim=1))", "torch.log_softmax(x, dim=1)")
+    assert path.read_bytes() == fixed.replace("torch.log(\r        torch.sigmoid(z))",
+                                              "torch.nn.functional.logsigmoid(z)").encode()
     assert b"\n" not in path.read_bytes() and run("fix", *ONLY, "m.py", cwd=tmp_path).out.startswith("Fixed 0 ")
 
 

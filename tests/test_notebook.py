@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import FIXTURES, check, check_path, fix, fix_path
+from helpers import FIXTURES, check, check_path, fix, fix_path, run
 from lossling import cli
 
 NOTEBOOKS = FIXTURES / "notebooks"
@@ -323,3 +323,44 @@ def test_standard_input_reads_a_notebook_when_its_name_says_so(monkeypatch, caps
             assert out.startswith("t.ipynb:cell ")
         else:
             assert out == expected_out.read_text(encoding="utf-8")
+
+
+# GitHub annotations ---------------------------------------------------------------------------------------------
+
+def test_github_annotations_sit_on_the_notebook_lines_and_name_the_cell(tmp_path):
+    """Issue 14 item 13: an annotation gave the line within the cell (a line of the .ipynb file that has nothing to
+    do with the finding) and did not name the cell. It now gives the .ipynb file's own line and columns (through
+    JSON escapes, list or string sources) and names the cell and the line in it."""
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Notes \u00e9\n"]},
+             {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": ["import torch\n", "x = torch.randn(3)  # \u00e9 \"q\"\n",
+                         "y = torch.log(torch.softmax(x, 0))\n"]},
+             {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": "z = '\\t\u00e9'\nw = torch.log(torch.sigmoid(x))"}]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    lines = path.read_text().splitlines()
+    expected = {"LOSS102": (2, 3, 5, "torch.log(torch.softmax(x, 0))"),
+                "LOSS103": (3, 2, 5, "torch.log(torch.sigmoid(x))")}
+    for flags in (["--no-cache"], ["--cache-dir", str(tmp_path / "cache")], ["--cache-dir", str(tmp_path / "cache")]):
+        result = run("check", "--format", "github", *flags, "nb.ipynb", cwd=tmp_path)
+        annotations = [line for line in result.out.splitlines() if line.startswith("::warning")]
+        assert len(annotations) == 2
+        for annotation in annotations:
+            head, message = annotation.split("::")[1:]
+            fields = dict(part.split("=", 1) for part in head.split(" ", 1)[1].split(","))
+            cell, line, col, code = expected[fields["title"]]
+            assert message.startswith(f"cell {cell}:{line}:{col}: {fields['title']} ")
+            assert fields["line"] == fields["endLine"]
+            text = lines[int(fields["line"]) - 1]
+            assert text[int(fields["col"]) - 1:int(fields["endColumn"]) - 1] == code
+
+
+def test_github_annotation_of_a_syntax_error_in_a_cell(tmp_path):
+    path = _notebook(tmp_path, "import torch", "x = 1\ny = (")
+    result = run("check", "--format", "github", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    [annotation] = result.out.splitlines()
+    head, message = annotation.split("::")[1:]
+    line = int(head.split("line=")[1])
+    assert message == "cell 2:2:5: syntax error: '(' was never closed"
+    assert path.read_text().splitlines()[line - 1].strip() == '"y = ("'

@@ -12,7 +12,7 @@ from typing import IO
 from ..document import FileResult, PythonSource
 from ..engine import SourceError
 from ..finding import Finding
-from .common import Report, location, shown
+from .common import Report, location
 
 MARK = "[*]"  # `lossling fix` applies this finding's fix
 _LINE_END = re.compile(r"\r\n|\r|\n")  # the line ends Python counts (str.splitlines also splits at \f)
