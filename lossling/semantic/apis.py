@@ -309,7 +309,7 @@ for _spelled, _op in _parse(_DISTRIBUTIONS):
 # any other is the adaptive method's name in lower case ("adam", "adagrad" ...).
 OPTIMIZERS: dict[str, tuple[str, int]] = {}
 _KERAS_OPTIMIZERS = "Adam AdamW Adamax Nadam RMSprop Adagrad SGD>sgd"
-for _ns, _position, _spec in (
+for _ns, _lr, _spec in (
     ("torch.optim", 1, "Adam AdamW Adamax NAdam RAdam RMSprop Adagrad SGD>sgd"),
     ("keras.optimizers", 0, _KERAS_OPTIMIZERS),
     ("tensorflow.keras.optimizers", 0, _KERAS_OPTIMIZERS),
@@ -319,7 +319,7 @@ for _ns, _position, _spec in (
     ("optax", 0, "adam adamw nadam adamax rmsprop adagrad sgd"),
 ):
     for _spelled, _kind in _parse(_spec):
-        OPTIMIZERS[f"{_ns}.{_spelled}"] = (_kind.lower(), _position)
+        OPTIMIZERS[f"{_ns}.{_spelled}"] = (_kind.lower(), _lr)
 
 # Where a framework names the reduction/activation axis.
 AXIS_KEYWORD = {"torch": "dim"}

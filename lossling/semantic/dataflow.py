@@ -300,7 +300,7 @@ class _Walker:
             if env is None:
                 raise _Stop
         elif kind in (ast.Try, getattr(ast, "TryStar", ast.Try)):
-            env = self.try_(env, stmt, conds)  # type: ignore[assignment]
+            env = self.try_(env, stmt, conds)  # type: ignore[assignment,arg-type]
         elif kind is ast.Match:
             env = self.read(env, stmt.subject)  # type: ignore[attr-defined]
             result: Env | None = env

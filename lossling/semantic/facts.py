@@ -382,7 +382,7 @@ class Facts:
         """``value`` of ``node`` where ``test`` has truth value ``polarity``: ``x > 0``, ``x != 0``, ``not x``..."""
         if isinstance(test, ast.Name):
             d = self.unique(test)
-            if d is not None and d.kind == "assign" and d.value is not None:
+            if d is not None and d.kind == "assign" and isinstance(d.value, ast.expr):
                 test = d.value  # cond = x >= 0 ... where(cond, ...)
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, (ast.Not, ast.Invert)):
             return self._refined(node, value, test.operand, not polarity, frame)
@@ -508,7 +508,7 @@ class Facts:
                 parent = module.parent(use)
                 argument: ast.AST = use
                 method = parent.attr if isinstance(parent, ast.Attribute) and isinstance(
-                    module.parent(parent), ast.Call) and module.parent(parent).func is parent else None  # type: ignore
+                    module.parent(parent), ast.Call) and module.parent(parent).func is parent else None
                 if method in TENSOR_ONLY:
                     found = self._file_tensor_kind()
                 elif method in apis.TENSOR_METHODS and "numpy" not in module.frameworks_and_numpy:
@@ -576,7 +576,7 @@ class Facts:
         values = module._self_assignments().get(id(cls), {}).get(node.attr)
         if not values or any(v is None for v in values):
             return UNKNOWN
-        return join_all([self.value(v) for v in values])  # type: ignore[misc]
+        return join_all([self.value(v) for v in values])
 
     def _subscript(self, node: ast.Subscript, frame: Frame | None) -> Value:
         module = self.module
@@ -796,7 +796,7 @@ class Facts:
         if call is not None:
             if call.op in ("masked_select", "boolean_mask", "nonzero"):
                 return True
-            return call.op == "where" and len(node.args) == 1 and not node.keywords  # type: ignore[attr-defined]
+            return call.op == "where" and len(node.args) == 1 and not node.keywords
         if isinstance(node, ast.Call):
             qualname = module.qualname(node.func) or ""
             return qualname.rpartition(".")[2] == "boolean_mask"
@@ -1000,8 +1000,8 @@ class Facts:
         if op in ("clamp", "clip", "clamp_min", "clamp_max"):
             return self._clamped(call, x, kind, frame)
         if op in ("maximum", "minimum"):
-            other = self.value(call.arg(1, "other", "y", "x2"), frame)
-            return _extreme([x, other], op == "maximum").but(kind=kind)
+            second = self.value(call.arg(1, "other", "y", "x2"), frame)
+            return _extreme([x, second], op == "maximum").but(kind=kind)
         if op == "where":
             cond, chosen, other = _where_args(call)
             if chosen is None or other is None:
@@ -1059,10 +1059,10 @@ class Facts:
         if op == "clamp_probs":
             return Value(kind, dtype, 0.0, 1.0, Zero.NEVER, Zero.NEVER, "probs", grad, origin)
         if op in ("matmul", "conv"):  # a sum of products: non-negative when both factors are
-            other = self.value(call.arg(1, "other", "mat2", "b", "x2", "weight", "filters", "kernel"), frame)
-            result = Value(kind, promote(x, other) if x.dtype and other.dtype else dtype, grad=_grad(x, other))
-            if x.nonnegative and other.nonnegative:
-                zero = Zero.NEVER if x.positive and other.positive else Zero.DEGENERATE
+            factor = self.value(call.arg(1, "factor", "mat2", "b", "x2", "weight", "filters", "kernel"), frame)
+            result = Value(kind, promote(x, factor) if x.dtype and factor.dtype else dtype, grad=_grad(x, factor))
+            if x.nonnegative and factor.nonnegative:
+                zero = Zero.NEVER if x.positive and factor.positive else Zero.DEGENERATE
                 return result.but(lo=0.0, zero=zero, cause="sum" if zero is Zero.DEGENERATE else None)
             return result
         if op in ("avg_pool", "max_pool"):  # a mean or max over windows: the input's bounds
@@ -1273,7 +1273,7 @@ class Facts:
                 if isinstance(ancestor, ast.stmt):
                     break
             if isinstance(parent, ast.Subscript) and isinstance(module.parent(parent), ast.Assign) and (
-                    parent in module.parent(parent).targets) and _nan_test(self, parent.slice, use):  # type: ignore
+                    parent in module.parent(parent).targets) and _nan_test(self, parent.slice, use):
                 return True
             if isinstance(parent, ast.Attribute) and parent.attr in ("masked_fill_", "nan_to_num_"):
                 call = module.parent(parent)
@@ -1368,7 +1368,8 @@ class Facts:
         if d.kind == "assign":
             return self.guarded(d.value, depth)
         if d.kind == "aug":
-            return isinstance(d.node.op, ast.Add) and self._positive_constant(d.value)  # type: ignore[attr-defined]
+            return isinstance(d.node, ast.AugAssign) and isinstance(d.node.op, ast.Add) and d.value is not None and (
+                self._positive_constant(d.value))
         return d.kind == "mutate" and self.guarded(d.node, depth)
 
     def unwrapped(self, node: ast.AST | None) -> ast.expr | None:
@@ -1857,9 +1858,10 @@ def project_path(module_path: str, statement: ast.ImportFrom | ast.Import, name:
             parts = (statement.module or "").split(".") if statement.module else []
         else:
             parts = (statement.module or "").split(".")
-            base = _root_holding(folder, parts[0])
-            if base is None:
+            found = _root_holding(folder, parts[0])
+            if found is None:
                 return None
+            base = found
         candidate = os.path.join(base, *parts)
         for option in (candidate + ".py", os.path.join(candidate, "__init__.py")):
             if parts and os.path.isfile(option):

@@ -14,7 +14,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar, overload
 
 from ..finding import Import, Span
 from . import apis
@@ -22,6 +22,7 @@ from .facts import TENSOR_ONLY, Facts, project_path
 from .scopes import PARENT, SCOPE_NODES, Index, Scope, build_index, callee_name
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_Node = TypeVar("_Node", bound=ast.AST)
 _LIST_METHODS = frozenset({"sort", "count", "index", "copy"})  # methods Python's own containers have too
 _INPUT_KEYWORDS = ("input", "x", "logits", "features", "a", "tensor", "inputs")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -134,7 +135,13 @@ class Module:
             self._built = build_index(self.tree)
         return self._built
 
-    def nodes(self, *types: type) -> list[ast.AST]:
+    @overload
+    def nodes(self, kind: type[_Node], /) -> list[_Node]: ...
+
+    @overload
+    def nodes(self, kind: type[ast.AST], other: type[ast.AST], /, *more: type[ast.AST]) -> list[ast.AST]: ...
+
+    def nodes(self, *types: type[ast.AST]) -> list[Any]:
         """Every node of the given types, in source order."""
         index = self._index().nodes
         if len(types) == 1:
@@ -311,7 +318,7 @@ class Module:
             if operands is None:
                 return None
             if operator == "rsub":  # torch.rsub(a, b) is b - a
-                return Arith(ast.Sub, operands[1], operands[0], node)  # type: ignore[arg-type]
+                return Arith(ast.Sub, operands[1], operands[0], node)
             return Arith(_OPERATORS[operator], operands[0], operands[1] if len(operands) > 1 else None, node)
         if not isinstance(func, ast.Attribute):
             return None
@@ -413,7 +420,7 @@ class Module:
         if self._class_attrs is None:
             self._class_attrs = {}
             for stmt in self.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
                 for target in targets:
                     if isinstance(target, ast.Attribute) and self.facts.is_receiver(target.value):
                         cls = self.enclosing_class(stmt)
@@ -529,8 +536,9 @@ class Module:
 
     def span(self, node: ast.AST) -> Span:
         """``node``'s position with character (not byte) columns."""
-        return Span(node.lineno, self._char_col(node.lineno, node.col_offset),
-                    node.end_lineno, self._char_col(node.end_lineno, node.end_col_offset))
+        line, end = getattr(node, "lineno"), getattr(node, "end_lineno")
+        return Span(line, self._char_col(line, getattr(node, "col_offset")),
+                    end, self._char_col(end, getattr(node, "end_col_offset")))
 
     def _char_col(self, line: int, byte_col: int) -> int:
         text = self.lines[line - 1] if line - 1 < len(self.lines) else ""

@@ -59,11 +59,11 @@ def project_only(root: str | None, owner: object | None = None,
     cache = MANAGER.astroid_cache
     before = set(cache)
     # On the class: astroid makes new (state-sharing) managers as it goes. Restored on the way out.
-    AstroidManager.file_from_module_name = find  # type: ignore[method-assign]
+    AstroidManager.file_from_module_name = find
     try:
         yield
     finally:
-        AstroidManager.file_from_module_name = original  # type: ignore[method-assign]
+        AstroidManager.file_from_module_name = original
         added = set(cache) - before
         if added and owner is not None:
             _forget_with(owner, added)

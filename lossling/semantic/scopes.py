@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 PARENT = "_lossling_parent"  # the parent of a node made outside the tree (a probe); tree nodes: Index.parents
 SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -82,7 +83,7 @@ _BINDING_NODES = frozenset({*_FUNCTIONS, ast.ClassDef, *_COMPREHENSIONS, ast.Imp
                             ast.ExceptHandler})
 
 
-def _child_fields(kind: type) -> tuple[str, ...]:
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
         fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
@@ -99,7 +100,7 @@ def build_index(tree: ast.Module) -> Index:
     scopes: dict[int, Scope] = {id(tree): root}
     calls: dict[str, list[ast.Call]] = defaultdict(list)
     parents: dict[int, ast.AST] = {}
-    stack: list[tuple[ast.AST, Scope]] = [(tree, root)]
+    stack: list[tuple[Any, Scope]] = [(tree, root)]  # Any: the loop narrows by type(node), which mypy cannot follow
     pop, push, AST, Name, Call, Load, Constant = (stack.pop, stack.append, ast.AST, ast.Name, ast.Call, ast.Load,
                                                   ast.Constant)
     child_fields = _CHILD_FIELDS
