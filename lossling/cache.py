@@ -111,9 +111,9 @@ def _plain(finding: Finding) -> dict:
     return {"code": finding.code, "message": finding.message, "span": list(_span(finding.span)),
             "cell": finding.cell, "file_span": list(_span(finding.file_span)) if finding.file_span else None,
             "fix": None if fix is None else {
-                "safety": fix.safety.value,
-                "edits": [[list(_span(e.span)), e.text] for e in fix.edits],
-                "imports": [[i.module, i.name, i.alias] for i in fix.imports], "title": fix.title}}
+                "safety": fix.safety.value, "title": fix.title,
+                "edits": [[list(_span(e.span)), e.text, e.cell] for e in fix.edits],
+                "imports": [[i.module, i.name, i.alias] for i in fix.imports]}}
 
 
 def _span(span: Span) -> tuple[int, int, int, int]:
@@ -123,7 +123,7 @@ def _span(span: Span) -> tuple[int, int, int, int]:
 def _finding(data: dict, path: str) -> Finding:
     fix = data["fix"]
     if fix is not None:
-        fix = Fix(tuple(Edit(Span(*span), text) for span, text in fix["edits"]), Safety(fix["safety"]),
+        fix = Fix(tuple(Edit(Span(*span), text, cell) for span, text, cell in fix["edits"]), Safety(fix["safety"]),
                   tuple(Import(*i) for i in fix["imports"]), fix["title"])
     file_span = Span(*data["file_span"]) if data.get("file_span") else None
     return Finding(data["code"], data["message"], Span(*data["span"]), fix, path, data["cell"], file_span)

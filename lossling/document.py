@@ -62,6 +62,10 @@ class Document:
         """A finding in ``source`` as the file's reader sees it."""
         return finding
 
+    def from_file(self, finding: Finding) -> Finding:
+        """A finding as the file's reader sees it (``to_file``'s) back in ``source``."""
+        return finding
+
     def error_to_file(self, error: SourceError) -> SourceError:
         """An error in ``source`` (a syntax error) as the file's reader sees it."""
         return error

@@ -40,10 +40,12 @@ class Import:
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace the expression at ``span`` with ``text`` (a Python expression)."""
+    """Replace the expression at ``span`` with ``text`` (a Python expression). In a notebook's findings, ``cell``
+    is the cell whose lines the span counts (an edit may lie in another cell than its finding)."""
 
     span: Span
     text: str
+    cell: int | None = None
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,9 @@ class Notebook(Document):
         cell = next(cell for cell in self.cells if cell.index == index)
         return self._locator.place(index, cell.text, line, col)
 
+    def from_file(self, finding: Finding) -> Finding:
+        return self.virtual.from_cell(finding)
+
     def error_to_file(self, error: SourceError) -> SourceError:
         """A syntax error in the joined cells, reported in its cell: the first cell that does not parse on its
         own, else the cell of the error's line."""
@@ -332,9 +335,22 @@ class _Virtual:
         position, offset = self.locate(finding.span.line)
         fix = finding.fix
         if fix is not None:
-            fix = replace(fix, edits=tuple(Edit(_shift(e.span, self.locate(e.span.line)[1]), e.text)
-                                           for e in fix.edits))
+            fix = replace(fix, edits=tuple(self._edit_to_cell(e) for e in fix.edits))
         return replace(finding, span=_shift(finding.span, offset), cell=self.cells[position].number, fix=fix)
+
+    def _edit_to_cell(self, edit: Edit) -> Edit:
+        position, offset = self.locate(edit.span.line)
+        return Edit(_shift(edit.span, offset), edit.text, self.cells[position].number)
+
+    def from_cell(self, finding: Finding) -> Finding:
+        """A finding of ``to_cell`` back in the virtual module's lines."""
+        assert finding.cell is not None
+        offsets = {cell.number: start - 1 for cell, start in zip(self.cells, self.starts)}
+        fix = finding.fix
+        if fix is not None:
+            fix = replace(fix, edits=tuple(Edit(_shift(e.span, -offsets[e.cell or finding.cell]), e.text)
+                                           for e in fix.edits))
+        return replace(finding, span=_shift(finding.span, -offsets[finding.cell]), cell=None, fix=fix)
 
 
 def _shift(span: Span, lines: int) -> Span:

@@ -63,7 +63,7 @@ def test_json_format(tmp_path):
     assert {k: first[k] for k in ("path", "line", "column", "end_line", "end_column", "code", "name")} == {
         "path": "m.py", "line": 5, "column": 9, "end_line": 5, "end_column": 36, "code": "LOSS103",
         "name": "log-of-sigmoid"}
-    assert first["fix"] == {"safety": "safe", "title": None, "edits": [
+    assert first["fix"] == {"safety": "safe", "title": "Use `torch.nn.functional.logsigmoid(x)`", "edits": [
         {"line": 5, "column": 9, "end_line": 5, "end_column": 36, "content": "torch.nn.functional.logsigmoid(x)"}]}
     assert data["findings"][2]["fix"] is None
     assert [f["code"] for f in data["findings"]] == ["LOSS103", "LOSS102", "LOSS102"]

@@ -108,7 +108,7 @@ async def test_quick_fix_and_disable_edit_as_fix_writes(tmp_path):
         uri = open_file(client, path)
         softmax, log = await diagnostics(client, uri, 1)
         actions = await actions_at(client, uri, softmax)
-        assert [a.title for a in actions] == ["Fix: use scipy.special.softmax(z, axis=None)",
+        assert [a.title for a in actions] == ["Fix: Use `scipy.special.softmax(z, axis=None)`",
                                               "Disable LOSS110 for this line"]
         fix = actions[0]
         assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred

@@ -1,14 +1,18 @@
-"""What every output format shares: the findings of a run, how a path is shown, a finding's rule, severity and
-whether ``lossling fix`` applies its fix."""
+"""What every output format shares: the findings of a run, how a path is shown, a finding's rule, severity,
+whether ``lossling fix`` applies its fix, what the fix does and the text edits it makes."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
-from ..document import FileResult
-from ..finding import Finding, Safety, applicable
+from ..discovery import kind_of
+from ..document import Document, FileResult, PythonSource, read_document
+from ..engine import SourceError
+from ..files import read_bytes
+from ..finding import Finding, Fix, Safety, applicable
 from ..rule import rule_by_code
+from ..textedits import TextEdit, fix_edits
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -19,7 +23,8 @@ class Report:
 
     results: list[FileResult]
     unsafe: frozenset[str] = frozenset()  # paths whose settings let ``lossling fix`` apply unsafe fixes
-    sources: dict[str, str] = field(default_factory=dict)  # text of paths not on disk (standard input), for `full`
+    sources: dict[str, str] = field(default_factory=dict)  # text of paths not on disk (standard input)
+    documents: dict[str, Document] = field(default_factory=dict)  # the files fixes were read from, by path
 
     @property
     def findings(self) -> list[Finding]:
@@ -33,9 +38,40 @@ class Report:
         """Whether ``lossling fix`` applies the finding's fix, with the settings of its file."""
         return applicable(finding, finding.path in self.unsafe)
 
+    def edits(self, finding: Finding) -> list[TextEdit] | None:
+        """The text edits of the finding's fix, its added imports included: applied to the file, they give what
+        ``lossling fix`` writes for this finding alone. None when the file can no longer be read or the fix
+        cannot be made (``lossling fix`` would refuse it too)."""
+        if finding.fix is None:
+            return None
+        try:
+            if finding.path not in self.documents:
+                self.documents[finding.path] = self._document(finding.path)
+            return fix_edits(self.documents[finding.path], finding)
+        except SourceError:
+            return None
+
+    def _document(self, path: str) -> Document:
+        """The file as it was checked: its text from standard input, else read again."""
+        kind = kind_of(path)
+        if path in self.sources and kind is PythonSource:
+            return PythonSource(path, self.sources[path])
+        data = self.sources[path].encode("utf-8") if path in self.sources else read_bytes(path)
+        return read_document(kind, data, path)
+
     def unsafe_only(self, finding: Finding) -> bool:
         """Whether the fix applies only once ``--unsafe-fixes`` is given."""
         return finding.fix is not None and finding.fix.safety is Safety.UNSAFE and not self.fixable(finding)
+
+
+def fix_title(fix: Fix) -> str:
+    """What a fix does, in a few words: the rule's own title for it, else the replacement it writes."""
+    if fix.title:
+        return fix.title
+    if len(fix.edits) != 1:
+        return f"Rewrite {len(fix.edits)} expressions"
+    text = " ".join(fix.edits[0].text.split())
+    return "Use " + (f"`{text}`" if len(text) <= 60 else f"`{text[:59]}…`")
 
 
 def shown(path: str) -> str:

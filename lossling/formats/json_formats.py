@@ -6,14 +6,15 @@ import json
 
 from ..document import FileResult
 from ..finding import Finding
-from .common import Report, rule_name, severity, shown
+from ..textedits import TextEdit
+from .common import Report, fix_title, rule_name, severity, shown
 
 
 def finding_object(finding: Finding, report: Report) -> dict:
     entry = {"path": shown(finding.path), "line": finding.line, "column": finding.col + 1,
              "end_line": finding.span.end_line, "end_column": finding.span.end_col + 1,
              "code": finding.code, "name": rule_name(finding.code), "message": finding.message,
-             "severity": severity(finding.code), "fixable": report.fixable(finding), "fix": _fix(finding)}
+             "severity": severity(finding.code), "fixable": report.fixable(finding), "fix": _fix(finding, report)}
     if finding.cell is not None:
         entry["cell"] = finding.cell
     return entry
@@ -29,12 +30,21 @@ def error_object(result: FileResult) -> dict:
     return entry
 
 
-def _fix(finding: Finding) -> dict | None:
-    if finding.fix is None:
+def _fix(finding: Finding, report: Report) -> dict | None:
+    """The fix: its safety, title and every text edit it makes, the added import included (1-based lines and
+    code-point columns, end exclusive; in a notebook, each edit names its cell)."""
+    edits = report.edits(finding)
+    if finding.fix is None or edits is None:
         return None
-    return {"safety": finding.fix.safety.value, "title": finding.fix.title or None,
-            "edits": [{"line": e.span.line, "column": e.span.col + 1, "end_line": e.span.end_line,
-                       "end_column": e.span.end_col + 1, "content": e.text} for e in finding.fix.edits]}
+    return {"safety": finding.fix.safety.value, "title": fix_title(finding.fix), "edits": [_edit(e) for e in edits]}
+
+
+def _edit(edit: TextEdit) -> dict:
+    entry: dict = {"line": edit.span.line, "column": edit.span.col + 1, "end_line": edit.span.end_line,
+                   "end_column": edit.span.end_col + 1, "content": edit.text}
+    if edit.cell is not None:
+        entry["cell"] = edit.cell
+    return entry
 
 
 def json_document(report: Report) -> str:

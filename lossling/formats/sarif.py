@@ -9,9 +9,11 @@ from pathlib import PurePath
 from typing import Any
 
 from .. import __version__
+from ..finding import Fix
 from ..pages import page_path, pages_folder
 from ..rule import Rule, rule_by_code
-from .common import Report, severity
+from ..textedits import TextEdit
+from .common import Report, fix_title, severity
 
 # SARIF's result levels for lossling's severities
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -32,6 +34,9 @@ def sarif(report: Report) -> str:
                                   "message": {"text": finding.message}, "locations": [place]}
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]
+        edits = report.edits(finding)
+        if finding.fix is not None and edits is not None:
+            result["fixes"] = [_fix(finding.fix, edits, uri(finding.path))]
         results.append(result)
     notifications = [{"level": "error", "message": {"text": str(r.error)},
                       "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(r.path)}}}]}
@@ -45,6 +50,22 @@ def sarif(report: Report) -> str:
                           "invocations": [{"executionSuccessful": not report.errors,
                                            "toolExecutionNotifications": notifications}]}]}
     return json.dumps(document, indent=2)
+
+
+def _fix(fix: Fix, edits: list[TextEdit], where: str) -> dict:
+    """A SARIF fix: every replacement of the file that ``lossling fix`` makes for the finding, the added import
+    included (in a notebook, each replacement names its cell in its properties)."""
+    replacements = []
+    for edit in edits:
+        replacement: dict[str, Any] = {
+            "deletedRegion": {"startLine": edit.span.line, "startColumn": edit.span.col + 1,
+                              "endLine": edit.span.end_line, "endColumn": edit.span.end_col + 1},
+            "insertedContent": {"text": edit.text}}
+        if edit.cell is not None:
+            replacement["properties"] = {"cell": edit.cell}
+        replacements.append(replacement)
+    return {"description": {"text": fix_title(fix)}, "properties": {"safety": fix.safety.value},
+            "artifactChanges": [{"artifactLocation": {"uri": where}, "replacements": replacements}]}
 
 
 def _rule(rule: type[Rule]) -> dict:

@@ -20,7 +20,7 @@ from ..finding import Finding
 from ..notebook import Notebook
 from ..rule import Rule
 from ..suppression import with_code
-from .text import split
+from ..textedits import lines as split
 
 
 @dataclass(frozen=True)

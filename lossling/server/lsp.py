@@ -31,7 +31,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..config import ConfigError, Settings
 from ..finding import Finding, Safety, applicable
-from ..formats.common import rule_name, severity
+from ..formats.common import fix_title, rule_name, severity
 from . import analysis, pages
 from .analysis import Analysis, Cell, Document, Flagged
 from .settings import Configurations, Options, options
@@ -88,19 +88,6 @@ def diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
         severity=SEVERITY.get(severity(finding.code), types.DiagnosticSeverity.Warning),
         code=finding.code, code_description=types.CodeDescription(href) if href else None, source="lossling",
         data={"name": name, "fix": finding.fix.safety.value if finding.fix else Safety.NONE.value})
-
-
-def fix_title(finding: Finding) -> str:
-    """What a fix does, in a few words: the rule's own title for it, else the replacement it writes."""
-    fix = finding.fix
-    assert fix is not None
-    title = getattr(fix, "title", None)
-    if title:
-        return str(title)
-    if len(fix.edits) != 1:
-        return f"rewrite {len(fix.edits)} expressions"
-    text = " ".join(fix.edits[0].text.split())
-    return "use " + (text if len(text) <= 60 else text[:59] + "…")
 
 
 def wanted(kind: str, only: Sequence[str] | None) -> bool:
@@ -442,7 +429,7 @@ class Session:
             texts = await self.work(analysis.fix_one, found.document, found.settings, flagged)
             if texts:
                 safe = fix.safety is Safety.SAFE
-                title = f"Fix{'' if safe else ' (unsafe)'}: {fix_title(flagged.found)}"
+                title = f"Fix{'' if safe else ' (unsafe)'}: {fix_title(fix)}"
                 actions.append(types.CodeAction(title, kind=types.CodeActionKind.QuickFix, diagnostics=[shown],
                                                 is_preferred=safe, edit=self.workspace_edit(found, texts)))
         texts = await self.work(analysis.with_noqa, found.document, flagged)

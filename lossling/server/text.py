@@ -9,21 +9,14 @@ lossling's spans count code points, so every range crosses this module on its wa
 from __future__ import annotations
 
 import bisect
-import difflib
-import io
 import itertools
-import os
 
 from lsprotocol import types
 
 from ..finding import Span
+from ..textedits import changes, lines as split
 
 UTF16 = types.PositionEncodingKind.Utf16
-
-
-def split(text: str) -> list[str]:
-    """The lines of ``text``, each with its line break."""
-    return io.StringIO(text, newline="").readlines()
 
 
 class Lines:
@@ -90,27 +83,8 @@ def meets(span: Span, first: tuple[int, int], last: tuple[int, int]) -> bool:
 
 
 def edits(old: str, new: str, encoding: str = UTF16) -> list[types.TextEdit]:
-    """Small edits that turn ``old`` into ``new``: the changed runs of lines, each trimmed to the characters that
-    differ, so a rewrite far down a file and an import added at its top stay two small edits."""
-    lines, after = Lines(old, encoding), split(new)
-    new_starts = list(itertools.accumulate((len(line) for line in after), initial=0))
-    result = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, lines.lines, after, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        start, end = lines.starts[i1], lines.starts[i2]
-        replacement = new[new_starts[j1]:new_starts[j2]]
-        prefix = _shared(old[start:end], replacement)
-        suffix = _shared(old[start + prefix:end][::-1], replacement[prefix:][::-1])
-        if prefix and old[start + prefix - 1] == "\r" and old[start + prefix:start + prefix + 1] == "\n":
-            prefix -= 1  # never between the two characters of a \r\n
-        if suffix and old[end - suffix] == "\n" and old[end - suffix - 1:end - suffix] == "\r":
-            suffix -= 1
-        result.append(types.TextEdit(types.Range(lines.at(start + prefix), lines.at(end - suffix)),
-                                     replacement[prefix:len(replacement) - suffix]))
-    return result
-
-
-def _shared(a: str, b: str) -> int:
-    """The length of the common prefix of two strings."""
-    return len(os.path.commonprefix([a, b]))
+    """Small edits that turn ``old`` into ``new`` (``textedits.changes``), so a rewrite far down a file and an
+    import added at its top stay two small edits."""
+    lines = Lines(old, encoding)
+    return [types.TextEdit(types.Range(lines.at(start), lines.at(end)), text)
+            for start, end, text in changes(old, new)]
