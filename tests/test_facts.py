@@ -319,3 +319,35 @@ def test_keras_epsilon_is_its_default_fuzz_factor():
     for line in (3, 4):
         value = module.facts.value(_at(module, line, ast.Call))
         assert (value.kind, value.lo, value.hi) == ("number", 1e-7, 1e-7)
+
+
+# ----- exp, cosh and quotients: bounds that decide overflow ----------------------------------------------
+@pytest.mark.parametrize("source, finite", [
+    ("import torch\ndef f(x):\n    return torch.exp(torch.clamp(x, -50, 50))\n", True),
+    ("import torch\ndef f(x):\n    return torch.exp(-torch.abs(x))\n", True),
+    ("import torch\ndef f(x):\n    return torch.exp(torch.clamp(x, min=-50))\n", False),
+    # float16 overflows above 11.09: a bound of 50 keeps float32's exp finite, not float16's
+    ("import torch\ndef f(x):\n    return torch.exp(torch.clamp(x.half(), -50, 50))\n", False),
+    ("import torch\ndef f(x):\n    return torch.exp(torch.clamp(x.half(), -50, 10))\n", True),
+    ("import torch\ndef f(x):\n    return torch.exp(torch.clamp(x.double(), max=700))\n", True),
+])
+def test_exp_has_an_upper_bound_only_where_it_cannot_overflow_in_its_dtype(source, finite):
+    assert (value_of(source)[0].hi is not None) is finite
+
+
+@pytest.mark.parametrize("source, finite", [
+    ("import torch\ndef f(x):\n    return torch.cosh(torch.clamp(x, -50, 50))\n", True),
+    ("import torch\ndef f(x):\n    return torch.cosh(torch.tanh(x))\n", True),
+    ("import torch\ndef f(x):\n    return torch.cosh(torch.clamp(x, max=50))\n", False),  # cosh(-1000) = inf
+    ("import torch\ndef f(x):\n    return torch.cosh(x)\n", False),
+])
+def test_cosh_is_bounded_when_its_argument_is_bounded_on_both_sides(source, finite):
+    value = value_of(source)[0]
+    assert value.lo == 1.0 and (value.hi is not None) is finite
+
+
+def test_a_nonpositive_value_over_a_nonnegative_one_is_nonpositive():
+    # a Gaussian kernel's exponent: -0.5 * x**2 / sigma**2 is at most 0 whatever sigma is (or -inf/NaN at 0)
+    value = value_of("import torch\ndef f(x, sigma):\n    return -0.5 * torch.square(x) / sigma ** 2\n")[0]
+    assert value.hi == 0.0
+    assert value_of("import torch\ndef f(x, s):\n    return -torch.abs(x) / s\n")[0].hi is None  # s may be < 0

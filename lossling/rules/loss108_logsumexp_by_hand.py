@@ -11,13 +11,14 @@ from ..rewrite import atom, call_args, hint, movable, rewritten, spell_beside, s
 from ..rule import Rule
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import (
-    clamped,
     from_grid,
     max_shifted,
+    overflows,
     pure,
     reduction_axis,
     reduction_rest,
     tensor_operand,
+    underflows,
     unary,
 )
 
@@ -61,7 +62,7 @@ class LogSumExpByHand(Rule):
         if reduction is None:
             return None
         exp = module.op_of(reduction.input, "exp")
-        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or _stable(module, exp.input):
+        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or _stable(module, exp):
             return None
         fix = None
         if movable(module, reduction.node, log.node) and movable(module, exp.node, log.node):
@@ -142,7 +143,7 @@ class LogSumExpByHand(Rule):
             return None
         if not (tensor_operand(module, a, a.input) or tensor_operand(module, b, b.input)):
             return None
-        if _stable(module, a.input) or _stable(module, b.input):
+        if _stable(module, a) or _stable(module, b):
             return None
         fix = None
         if all(movable(module, n, log.node) for n in (inner, a.node, b.node)):
@@ -168,6 +169,8 @@ class LogSumExpByHand(Rule):
         return self.replace(module, log.node, f"{spelled[0]}({args})", spelled[1])
 
 
-def _stable(module: Module, argument: ast.expr) -> bool:
-    """An exp that cannot overflow: shifted by a maximum, clamped, or over a coordinate grid."""
-    return max_shifted(module, argument) or clamped(module, argument) or from_grid(module, argument)
+def _stable(module: Module, exp: OpCall) -> bool:
+    """An exp that neither overflows nor underflows: shifted by a maximum, over a coordinate grid, or of an
+    argument the value analysis bounds on both sides (clamped, ``tanh``)."""
+    return max_shifted(module, exp.input) or from_grid(module, exp.input) or not (
+        overflows(module, exp) or underflows(module, exp))

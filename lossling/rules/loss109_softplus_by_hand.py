@@ -9,7 +9,7 @@ from ..finding import Finding, Fix
 from ..rewrite import hint, movable, stable_call
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
-from ..semantic.patterns import clamped, max_shifted, nonpositive, plus_one, selected_below, tensor_operand, unary
+from ..semantic.patterns import max_shifted, overflows, plus_one, selected_below, tensor_operand, unary
 
 
 class SoftplusByHand(Rule):
@@ -30,8 +30,8 @@ class SoftplusByHand(Rule):
             exp = module.op_of(term, "exp")
             if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input):
                 continue
-            if nonpositive(module, exp.input) or clamped(module, exp.input) or max_shifted(module, exp.input) or (
-                    selected_below(module, exp.input)):  # exp(-|x|), exp(min - max): the stable form's tail
+            if not overflows(module, exp) or max_shifted(module, exp.input) or selected_below(module, exp.input):
+                continue  # exp(-|x|), exp(clamp(x, max=50)), exp(min - max): the stable form's tail
                 continue
             fix = self._fix(module, log, total, exp)
             yield self.finding(module, log.node, f"log(1 + exp(x)) overflows to inf for x above 88.7; "

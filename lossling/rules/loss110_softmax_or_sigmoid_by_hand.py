@@ -12,15 +12,16 @@ from ..rule import Rule, Safety
 from ..semantic.apis import axis_keyword
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import (
-    clamped,
     from_grid,
     keeps_dims,
     max_shifted,
+    overflows,
     plus_one,
     reduction_axis,
     reduction_rest,
     same_value,
     tensor_operand,
+    underflows,
     unary,
 )
 
@@ -59,7 +60,8 @@ class SoftmaxOrSigmoidByHand(Rule):
         again = module.op_of(total.input, "exp")
         if again is None or not same_value(module, exp, again) or not tensor_operand(module, exp, exp.input):
             return None
-        if max_shifted(module, exp.input) or clamped(module, exp.input) or from_grid(module, exp.input):
+        if max_shifted(module, exp.input) or from_grid(module, exp.input) or not (
+                overflows(module, exp) or underflows(module, exp)):
             return None
         fix = self._softmax_fix(module, node, exp, total)
         use = hint(fix, "softmax(x, dim) over the axis the sum reduces")
@@ -94,7 +96,8 @@ class SoftmaxOrSigmoidByHand(Rule):
     # ----- 1 / (1 + exp(-x)) and exp(x) / (1 + exp(x)) ------------------------------------------------------
     def _sigmoid(self, module: Module, node: ast.AST, top: ast.expr, bottom: ast.expr) -> Finding | None:
         exp = module.op_of(plus_one(module, module.resolve(bottom)), "exp")
-        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or clamped(module, exp.input):
+        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or not overflows(
+                module, exp):
             return None
         if module.const(top) == 1.0:
             argument = negated(module, exp.input)  # 1 / (1 + exp(t)) = sigmoid(-t)

@@ -8,7 +8,7 @@ from ..finding import Finding, Fix
 from ..rewrite import atom, hint, movable, stable_call
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
-from ..semantic.patterns import clamped, pure, tensor_operand, unary
+from ..semantic.patterns import overflows, pure, tensor_operand, unary
 
 
 class LogCosh(Rule):
@@ -25,7 +25,7 @@ class LogCosh(Rule):
             cosh = module.op_of(log.input, "cosh")
             if cosh is None or not unary(log) or not unary(cosh) or not tensor_operand(module, cosh, cosh.input):
                 continue
-            if clamped(module, cosh.input):
+            if not overflows(module, cosh):
                 continue
             fix = self._fix(module, log, cosh)
             use = hint(fix, "x + softplus(-2 * x) - log(2)")

@@ -60,6 +60,9 @@ _FINFO = {"f16": (9.765625e-04, 6.103515625e-05, 65504.0), "bf16": (7.8125e-3, 1
 # exp underflows to 0 below this argument, and sigmoid saturates to 1 above the second (float32: e**-103.97 is
 # below the smallest subnormal; 1 - sigmoid(16.7) rounds to 0).
 _EXP_UNDERFLOW = {"f16": -17.3, "bf16": -92.0, "f32": -103.9, "f64": -745.0}
+# exp overflows to inf above this argument (the log of the dtype's largest finite value), cosh above the second.
+_EXP_OVERFLOW = {"f16": 11.08, "bf16": 88.7, "f32": 88.72, "f64": 709.78}
+_COSH_OVERFLOW = {"f16": 11.77, "bf16": 89.4, "f32": 89.41, "f64": 710.47}
 _SIGMOID_ONE = {"f16": 7.6, "bf16": 5.5, "f32": 16.6, "f64": 36.7}
 _ANNOTATIONS = {"torch.Tensor": "torch", "torch.nn.Parameter": "torch", "tensorflow.Tensor": "tf",
                 "tensorflow.Variable": "tf", "jax.Array": "jax", "jax.numpy.ndarray": "jax", "numpy.ndarray": "numpy",
@@ -642,8 +645,8 @@ class Facts:
             lo = 0.0
             if a.hi is not None and b.lo is not None and b.lo > 0:
                 hi = a.hi / b.lo
-        elif a.nonnegative and b.hi is not None and b.hi < 0 or (a.hi is not None and a.hi <= 0 and b.positive):
-            hi = 0.0
+        elif a.nonnegative and b.hi is not None and b.hi < 0 or (a.hi is not None and a.hi <= 0 and b.nonnegative):
+            hi = 0.0  # opposite signs: not positive (-inf or NaN where the divisor is 0, never +inf)
         zero = a.zero  # a positive over anything finite stays positive (underflow needs absurd ranges)
         role = None
         if left is not None and right is not None and _normalised(self, left, right, frame):
@@ -961,7 +964,7 @@ class Facts:
         if op == "exp":
             threshold = _EXP_UNDERFLOW.get(fdtype, -103.9)
             zero = Zero.NEVER if x.lo is not None and x.lo > threshold else Zero.ROUNDING
-            hi = math.exp(x.hi) if x.hi is not None and x.hi < 80 else None
+            hi = math.exp(x.hi) if x.hi is not None and x.hi < _EXP_OVERFLOW.get(fdtype, 88.72) else None
             lo = math.exp(x.lo) if x.lo is not None and zero is Zero.NEVER and x.lo > -80 else 0.0
             role = "probs" if x.role == "logprobs" else None
             top = Zero.ROUNDING if role else Zero.UNKNOWN
@@ -992,7 +995,9 @@ class Facts:
             zero = Zero.EXACT if op == "sign" else (x.zero if op != "cosine_similarity" else Zero.UNKNOWN)
             return Value(kind, dtype, -1.0, 1.0, zero, Zero.ROUNDING, None, grad)
         if op == "cosh":
-            return Value(kind, dtype, 1.0, None, Zero.NEVER, grad=grad)
+            far = None if x.lo is None or x.hi is None else max(-x.lo, x.hi)
+            hi = math.cosh(far) if far is not None and far < _COSH_OVERFLOW.get(fdtype, 89.41) else None
+            return Value(kind, dtype, 1.0, hi, Zero.NEVER, grad=grad)
         if op in ("sum", "mean", "prod", "nansum", "nanmean", "count_nonzero", "any", "all"):
             return self._reduced(op, x, call, frame).but(kind=kind)
         if op in ("max", "min", "amax", "amin"):

@@ -7,14 +7,13 @@ rules read as the formula they match.
 from __future__ import annotations
 
 import ast
-import re
 
+from .dataflow import Def
 from .module import Module, OpCall
+from .values import Zero
 
-# Reductions whose result shifts an exp into the stable range: ``exp(x - x.max(1))``, ``exp(x - lse)``.
-_SHIFT_OPS = {"max", "amax", "logsumexp", "log_softmax"}
-_SHIFT_NAME = re.compile(r"max|(^|_)lse(_|$)|logsumexp|logz|log_?norm", re.I)
-_STOP_GRADIENT = {"detach", "stop_gradient", "clone"}
+# Ops whose result bounds the terms it is computed from: ``exp(x - x.max(1))``, ``exp(x - lse)``.
+_MAXIMA = {"max", "amax", "maximum", "logsumexp", "max_pool"}
 # Keywords of a reduction a logsumexp-style replacement takes over unchanged.
 AXIS_KEYWORDS = ("dim", "axis", "reduction_indices")
 KEEPDIM_KEYWORDS = ("keepdim", "keepdims", "keep_dims")
@@ -68,61 +67,85 @@ def _array(module: Module, node: ast.AST, depth: int = 4) -> bool:
     return module.is_tensor(node)
 
 
-def max_shifted(module: Module, node: ast.AST | None) -> bool:
-    """Whether ``node`` (an exp's argument) subtracts a maximum or a log-normaliser somewhere inside:
-    ``x - x.max(1, keepdim=True)[0]``, ``r * (x - x_max)``, ``logits - lse``. That is the stable form."""
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Sub) and _is_shift(module, current.right):
-            return True
-        if isinstance(current, ast.Name):
-            stack.append(module.resolve(current, depth=1))
-        elif isinstance(current, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Subscript, ast.Attribute, ast.Starred)):
-            stack.extend(ast.iter_child_nodes(current))
+def max_shifted(module: Module, node: ast.AST | None, depth: int = 6) -> bool:
+    """Whether ``node`` (an exp's argument) subtracts a maximum somewhere inside: ``x - x.max(1, keepdim=True)[0]``,
+    ``r * (x - m)`` with ``m, _ = x.max(1)``, ``logits - lse`` with ``lse = logsumexp(logits)``. That is the stable
+    form. A name counts when every definition that reaches it does."""
+    if node is None or depth <= 0:
+        return False
+    if isinstance(node, ast.Name):
+        defs = module.facts.definitions(node)
+        return bool(defs) and all(d.kind == "assign" and max_shifted(module, d.value, depth - 1) for d in defs)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and maximum(module, node.right):
+        return True
+    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Subscript, ast.Starred)):
+        return any(max_shifted(module, child, depth) for child in ast.iter_child_nodes(node)
+                   if isinstance(child, ast.expr))
     return False
 
 
-def _is_shift(module: Module, node: ast.AST) -> bool:
-    if isinstance(node, (ast.Name, ast.Attribute)) and _SHIFT_NAME.search(_callee(node) or ""):
-        return True  # max_ = where(a >= b, a, b): the name says what the value is
-    node = _strip(module, node)
-    if isinstance(node, ast.Call):
-        found = module.op(node)
-        if found is not None and found.op in _SHIFT_OPS:
-            return True
-        node = node.func
-    name = _callee(node)
-    return name is not None and bool(_SHIFT_NAME.search(name))
+def maximum(module: Module, node: ast.AST | None) -> bool:
+    """Whether ``node`` is a maximum, or a log-sum-exp (which bounds its terms from above): ``x.max(1)[0]``,
+    ``amax``, ``reduce_max``, ``maximum(a, b)``, ``where(a >= b, a, b)``, ``m`` of ``m, _ = x.max(1)``, through
+    ``detach``/``stop_gradient``, casts, shape ops, names and the file's own functions. Where it is replaced by
+    a constant in some case (``where(isfinite(m), m, 0)``, ``return -inf`` for an empty input) it still counts."""
+    return _maximum(module, node, 6) is True
 
 
-def _strip(module: Module, node: ast.AST) -> ast.AST:
-    """Peel names, indexing, ``.values`` and detach/stop_gradient off a value: ``x.max(1)[0].detach()`` -> the max."""
-    for _ in range(8):
-        node = module.resolve(node, depth=1)
-        if isinstance(node, ast.Subscript) or (isinstance(node, ast.Attribute) and node.attr in ("values", "data")):
-            node = node.value
-        elif isinstance(node, ast.Call) and _callee(node.func) in _STOP_GRADIENT:
-            if node.args:  # tf.stop_gradient(m)
-                node = node.args[0]
-            elif isinstance(node.func, ast.Attribute):  # m.detach()
-                node = node.func.value
-            else:
-                break
-        else:
-            break
-    return node
+def _maximum(module: Module, node: ast.AST | None, depth: int) -> bool | None:
+    """True: a maximum; False: a constant (a fallback beside a maximum); None: anything else."""
+    if node is None or depth <= 0:
+        return None
+    value = module.facts.value(node)
+    if value.lo is not None and value.lo == value.hi:
+        return False
+    if isinstance(node, ast.Name):
+        return _either([_maximum_def(module, d, depth - 1) for d in module.facts.definitions(node)])
+    inner = module.facts.unwrapped(node)
+    if inner is not None:
+        return _maximum(module, inner, depth - 1)
+    call = module.op(node)
+    if call is not None and call.op == "where" and not _picks_larger(module, call):
+        branches = (call.arg(1, "x", "input", "self"), call.arg(2, "y", "other"))
+        return _either([_maximum(module, branch, depth - 1) for branch in branches])
+    if call is not None:
+        return True if call.op in _MAXIMA or call.op == "where" else None
+    function = module.facts.callee(node) if isinstance(node, ast.Call) else None
+    if function is None:
+        return None
+    return _either([_maximum(module, r, depth - 1) for r in module.facts.returns(function)])
 
 
-def nonpositive(module: Module, node: ast.AST | None) -> bool:
-    """``-abs(x)``, ``-relu(x)``, ``-x ** 2``, ``where(x >= 0, -x, x)``, and those scaled by a non-negative factor
-    (``-0.5 * (x / s) ** 2``): the value analysis bounds it by 0 from above, so an exp of it cannot overflow."""
-    hi = module.facts.value(node).hi if node is not None else None
-    return hi is not None and hi <= 0
+def _maximum_def(module: Module, d: Def, depth: int) -> bool | None:
+    if d.kind == "assign":
+        return _maximum(module, d.value, depth)
+    if d.kind == "unpack" and d.index == 0:
+        call = module.op(d.value)
+        return True if call is not None and call.op == "max" else None  # m, _ = x.max(1): the values
+    value = module.facts.of_def(d)
+    return False if value.lo is not None and value.lo == value.hi else None  # a parameter with a constant value
+
+
+def _either(results: list[bool | None]) -> bool | None:
+    """A maximum where every case is a maximum or a constant and one is a maximum."""
+    if not results or None in results:
+        return None
+    return any(results)
+
+
+def _picks_larger(module: Module, where: OpCall) -> bool:
+    """``where(a >= b, a, b)`` (or ``a > b``, ``b < a``, the condition through a name): the larger of a and b."""
+    cond, chosen, other = where.arg(0, "condition", "cond"), where.arg(1, "x", "input", "self"), where.arg(
+        2, "y", "other")
+    cond = module.resolve(cond)
+    if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and chosen is not None and other is not None):
+        return False
+    op, left, right = cond.ops[0], cond.left, cond.comparators[0]
+    if isinstance(op, (ast.Lt, ast.LtE)):
+        left, right = right, left
+    elif not isinstance(op, (ast.Gt, ast.GtE)):
+        return False
+    return ast.dump(left) == ast.dump(chosen) and ast.dump(right) == ast.dump(other)
 
 
 def selected_below(module: Module, node: ast.AST | None) -> bool:
@@ -139,14 +162,15 @@ def selected_below(module: Module, node: ast.AST | None) -> bool:
     return False
 
 
-def clamped(module: Module, node: ast.AST | None) -> bool:
-    """Whether ``node`` (an exp's or cosh's argument) is clamped, or the negation of a clamped value:
-    ``exp(torch.clamp(t, -50, 50))``. The author bounded it; whatever overflow is left is not this rule's."""
-    node = module.resolve(node)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        node = module.resolve(node.operand)
-    return module.op_of(node, "clamp", "clip", "clamp_max", "clamp_min", "minimum", "maximum", "tanh",
-                        follow=False) is not None
+def overflows(module: Module, call: OpCall) -> bool:
+    """Whether the exp or cosh ``call`` can overflow to inf: the value analysis bounds it in its dtype only when
+    its argument is bounded above (clamped, ``-abs(x)``, ``tanh``, a ``where`` branch of the non-positive side)."""
+    return module.facts.value(call.node).hi is None
+
+
+def underflows(module: Module, call: OpCall) -> bool:
+    """Whether the exp ``call`` can underflow to 0 (its argument is not bounded below above about -103)."""
+    return module.facts.value(call.node).zero is not Zero.NEVER
 
 
 _GRID = {"arange", "range", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"}  # tf.range, range()
