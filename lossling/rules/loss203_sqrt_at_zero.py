@@ -8,7 +8,7 @@ from typing import Iterator
 from ..finding import Finding, Fix, Import
 from ..rewrite import rewritten
 from ..rule import Rule, Safety
-from ..semantic import inference
+from ..semantic import context, inference
 from ..semantic.module import Module, OpCall
 from ..semantic.values import Zero
 from ..semantic.patterns import keeps_dims, reduction_axis, square_base
@@ -30,7 +30,7 @@ class SqrtAtZero(Rule):
             return
         for root, radicand, framework in self._roots(module):
             if not _zero_at_rest(module, radicand) or module.facts.guarded(radicand) or (
-                    not module.facts.gradient(root)):
+                    not module.facts.gradient(root)) or context.in_test(module, root):
                 continue
             if not _data_dependent(module, radicand) or not _differentiated_use(module, root):
                 continue
@@ -38,7 +38,8 @@ class SqrtAtZero(Rule):
             yield self.finding(module, root, _message(module, radicand), fix)
         for norm in module.ops("norm"):
             if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and _difference(module, norm.input):
-                if module.facts.guarded(norm.input) or not module.facts.gradient(norm.node):
+                if module.facts.guarded(norm.input) or not module.facts.gradient(norm.node) or context.in_test(
+                        module, norm.node):
                     continue
                 fix = self._norm_fix(module, norm)
                 yield self.finding(module, norm.node, f"the {norm.framework} norm of a difference has a NaN "

@@ -8,6 +8,7 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import rewritten, stable_call
 from ..rule import Rule, Safety
+from ..semantic import context
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import pure
 
@@ -30,7 +31,8 @@ class WhereNanGradient(Rule):
 
     def check(self, module: Module) -> Iterator[Finding]:
         for where in module.ops("where"):
-            if where.kind != "function" or where.framework == "numpy" or not module.facts.gradient(where.node):
+            if where.kind != "function" or where.framework == "numpy" or not module.facts.gradient(where.node) or (
+                    context.in_test(module, where.node)):  # a gradient hazard: tests take no gradients
                 continue
             cond, taken = where.arg(0, "condition", "cond"), where.arg(1, "input", "x")
             other = where.arg(2, "other", "y")
