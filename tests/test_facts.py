@@ -351,3 +351,61 @@ def test_a_nonpositive_value_over_a_nonnegative_one_is_nonpositive():
     value = value_of("import torch\ndef f(x, sigma):\n    return -0.5 * torch.square(x) / sigma ** 2\n")[0]
     assert value.hi == 0.0
     assert value_of("import torch\ndef f(x, s):\n    return -torch.abs(x) / s\n")[0].hi is None  # s may be < 0
+
+
+# ----- minimised: a value that flows into a gradient step ------------------------------------------------------
+def _marked(module: Module) -> ast.AST:
+    """The expression of the line marked ``# <-``: an assignment's value, a return's value or an expression."""
+    line = next(i for i, text in enumerate(module.lines, 1) if text.rstrip().endswith("# <-"))
+    stmt = next(n for n in module.nodes(ast.Assign, ast.Return, ast.Expr, ast.AugAssign) if n.lineno == line)
+    return stmt if isinstance(stmt, ast.AugAssign) else stmt.value  # type: ignore[attr-defined]
+
+
+HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport tensorflow as tf\nimport jax\n\n"
+MINIMISED = {
+    "backward": "def f(a, b):\n    v = F.mse_loss(a, b)  # <-\n    v.backward()\n",
+    "backward_of_a_sum": "def f(a, b, c):\n    v = F.mse_loss(a, b)  # <-\n    total = v + 0.5 * c\n"
+                         "    total.mean().backward()\n",
+    "augmented": "def f(a, b, c):\n    v = F.mse_loss(a, b)\n    v += c  # <-\n    v.backward()\n",
+    "scaled": "def f(a, b, k=0.1):\n    v = F.mse_loss(a, b)  # <-\n    (k * v).backward()\n",
+    "tape": "def f(model, x, y):\n    with tf.GradientTape() as tape:\n        v = tf.reduce_mean(model(x) - y)  # <-\n"
+            "    return tape.gradient(v, model.trainable_variables)\n",
+    "tf1_minimize": "def f(x, y):\n    v = tf.reduce_mean(tf.square(x - y))  # <-\n"
+                    "    return tf.compat.v1.train.AdamOptimizer(0.1).minimize(v)\n",
+    "returned_to_caller": "def g(a, b):\n    return F.mse_loss(a, b)  # <-\n\n\ndef f(a, b):\n    g(a, b).backward()\n",
+    "passed_to_a_helper": "def step(v):\n    v.backward()\n\n\ndef f(a, b):\n    v = F.mse_loss(a, b)  # <-\n    step(v)\n",
+    "jax_grad": "def g(p, x):\n    return (p * x).sum()  # <-\n\n\nstep = jax.grad(g)\n",
+    "jax_has_aux": "def g(p, x):\n    v = (p * x).sum()  # <-\n    return v, x\n\n\n"
+                   "step = jax.value_and_grad(g, has_aux=True)\n",
+    "keras_compile": "def g(y_true, y_pred):\n    return tf.reduce_mean(y_true - y_pred)  # <-\n\n\n"
+                     "def build(model):\n    model.compile(optimizer='adam', loss=g)\n",
+    "loss_class": "class L(nn.Module):\n    def forward(self, a, b):\n        return (a - b).abs().mean()  # <-\n\n\n"
+                  "def f(a, b):\n    crit = L()\n    v = crit(a, b)\n    v.backward()\n",
+    "list_of_losses": "def f(a, b):\n    parts = []\n    v = F.mse_loss(a, b)  # <-\n    parts.append(v)\n"
+                      "    torch.stack(parts).sum().backward()\n",
+    "grad_scaler": "def f(a, b):\n    scaler = torch.amp.GradScaler()\n    v = F.mse_loss(a, b)  # <-\n"
+                   "    scaler.scale(v).backward()\n",
+}
+NOT_MINIMISED = {
+    "logged": "def f(a, b):\n    v = F.mse_loss(a, b)  # <-\n    print(v)\n",
+    "named_like_a_loss": "def f(a, b):\n    loss = F.mse_loss(a, b)  # <-\n    return {'metric': loss}\n",
+    "subtracted": "def f(a, b, c):\n    v = F.mse_loss(a, b)  # <-\n    (c - v).backward()\n",
+    "negated": "def f(a, b):\n    v = F.mse_loss(a, b)  # <-\n    (-v).backward()\n",
+    "factor_of_unknown_sign": "def f(a, b, w):\n    v = F.mse_loss(a, b)  # <-\n    (w * v).backward()\n",
+    "returned_nowhere": "def g(a, b):\n    return F.mse_loss(a, b)  # <-\n",
+    "under_a_reassignment": "def f(a, b):\n    v = F.mse_loss(a, b)  # <-\n    v = a.sum()\n    v.backward()\n",
+    "aux_not_first": "def g(p, x):\n    v = (p * x).sum()  # <-\n    return x, v\n\n\n"
+                     "step = jax.value_and_grad(g, has_aux=True)\n",
+}
+
+
+@pytest.mark.parametrize("text", MINIMISED.values(), ids=MINIMISED.keys())
+def test_minimised(text):
+    module = module_of(HEAD + text)
+    assert module.facts.minimised(_marked(module))
+
+
+@pytest.mark.parametrize("text", NOT_MINIMISED.values(), ids=NOT_MINIMISED.keys())
+def test_not_minimised(text):
+    module = module_of(HEAD + text)
+    assert not module.facts.minimised(_marked(module))

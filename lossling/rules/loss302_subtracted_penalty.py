@@ -3,80 +3,63 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import Iterator
 
 from ..finding import Finding
 from ..rule import Rule
-from ..semantic import losses
 from ..semantic.module import Module
-from ..semantic.scopes import callee_name
 
-# Iterables of a model's weights: model.parameters(), model.trainable_variables, ...
-_PARAMETER_SOURCES = {"parameters", "named_parameters", "trainable_variables", "trainable_weights", "weights",
-                      "variables"}
-# Names that hold a weight penalty (l2, l2_reg, weight_penalty, reg_loss ...).
-# (Not ``reg``/``reg_loss``: in detection code those are the box-regression loss.)
-_PENALTY_NAME = re.compile(r"^(l[12]|l[12]_?(reg|regularization|regulari[sz]er|penalty|norm|loss|term)|"
-                           r"regulari[sz]ation(_loss|_term)?|regulari[sz]er(_loss)?|"
-                           r"(weight|param)_?(penalty|decay_term|norm)s?)$", re.I)
-# Names of weight tensors.
-_WEIGHT_NAME = re.compile(r"^(w\d*|W\d*|weights?|params?|parameters|kernels?|theta)$")
-# Ops that measure a tensor's size: their value grows with the weights.
-_MAGNITUDE = ("norm", "sum", "square", "abs", "pow", "l2_loss", "mean")
-_MAGNITUDE_NAMES = frozenset(_MAGNITUDE) | {"reduce_sum", "reduce_mean", "vector_norm"}
-_REDUCTION_NAMES = frozenset({"sum", "mean", "reduce_sum", "reduce_mean"})
+# Iterables of a model's weights (``model.parameters()``, ``model.trainable_variables``) and single weights of a
+# layer (``layer.weight``, ``dense.kernel``): attributes of the frameworks' module and layer classes.
+_PARAMETER_ITERABLES = frozenset({"parameters", "named_parameters", "trainable_variables", "trainable_weights",
+                                  "weights", "variables"})
+_LAYER_WEIGHTS = frozenset({"weight", "kernel"})
+_PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tensorflow.Variable"})
+# TF1's collected regularisation losses (every kernel_regularizer's term).
+_REGULARIZATION_LOSSES = frozenset({"tensorflow.compat.v1.losses.get_regularization_loss",
+                                    "tensorflow.compat.v1.losses.get_regularization_losses",
+                                    "tensorflow.losses.get_regularization_loss",
+                                    "tensorflow.losses.get_regularization_losses"})
+_GRADIENT_FUNCTIONS = frozenset({"jax.grad", "jax.value_and_grad"})
+_TREE_LEAVES = frozenset({"jax.tree_util.tree_leaves", "jax.tree.leaves", "jax.tree_leaves"})
+_DEPTH = 8
 
 
 class SubtractedPenalty(Rule):
     code = "LOSS302"
     name = "subtracted-penalty"
     summary = "a weight penalty subtracted from the loss: the optimiser is paid to grow the weights"
+    severity = "error"
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
     triggers = ("-",)
 
     def check(self, module: Module) -> Iterator[Finding]:
+        facts = module.facts
         for node in module.nodes(ast.BinOp, ast.AugAssign):
             if not isinstance(node.op, ast.Sub):
                 continue
             if isinstance(node, ast.BinOp):
                 loss, penalty = node.left, node.right
-                loss_like = _loss(module, loss) or _assigned_to_loss(module, node)
             else:
                 loss, penalty = node.target, node.value
-                loss_like = _loss(module, loss)
-            if not loss_like:
-                continue
             term = _penalty(module, penalty)
             if term is None:
                 continue
-            yield self.finding(module, node, f"the weight penalty `{term}` is subtracted from the loss, so "
-                                             "minimising it grows the weights; add it instead")
+            if not (facts.minimised(node) or _is_loss(module, loss, node)):
+                continue
+            yield self.finding(module, node, f"the weight penalty `{term}` is subtracted from the minimised loss: "
+                                             "the larger the weights, the lower the loss, so training grows them "
+                                             "without bound; add the penalty instead")
 
 
-def _name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
-def _loss(module: Module, node: ast.AST) -> bool:
-    name = _name(node)
-    if name is not None and losses.loss_name(name):
-        return True
-    call = module.op_of(node)
-    return call is not None and call.op in losses.NONNEGATIVE
-
-
-def _assigned_to_loss(module: Module, node: ast.BinOp) -> bool:
-    parent = module.parent(node)
-    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
-        name = _name(parent.targets[0])
-        return name is not None and losses.loss_name(name)
-    return isinstance(parent, ast.Return) and (function := module.function(node)) is not None and losses.loss_name(
-        function.name)
+def _is_loss(module: Module, loss: ast.expr, node: ast.AST) -> bool:
+    """The left side is a framework loss's value (the value analysis' role "loss"), also for ``loss -= r``."""
+    facts = module.facts
+    if isinstance(node, ast.AugAssign) and isinstance(loss, ast.Name):
+        flow = facts.flow_of(node)
+        made = next((d for d in (flow.defs.get(loss.id, ()) if flow else ()) if d.node is node), None)
+        return made is not None and bool(made.prev) and all(facts.of_def(d).role == "loss" for d in made.prev)
+    return facts.value(loss).role == "loss"
 
 
 def _penalty(module: Module, node: ast.expr) -> str | None:
@@ -91,80 +74,200 @@ def _penalty(module: Module, node: ast.expr) -> str | None:
     return module.text(node) if _is_penalty(module, node) else None
 
 
-def _is_penalty(module: Module, node: ast.expr, depth: int = 3) -> bool:
-    if depth == 0:
+def _is_penalty(module: Module, node: ast.AST | None, depth: int = _DEPTH) -> bool:
+    """A size of the model's weights: a norm, a sum or mean of squares or absolute values, ``tf.nn.l2_loss``, a
+    square of a norm, Keras ``model.losses`` (summed), TF1's regularisation losses, or a name every definition of
+    which is one (an accumulator that starts at 0 and adds such terms in a loop counts)."""
+    if node is None or depth <= 0:
         return False
-    name = _name(node)
-    if isinstance(node, ast.Name) and _PENALTY_NAME.match(node.id):
-        return True
     if isinstance(node, ast.Attribute) and node.attr == "losses":  # Keras: sum(model.losses)
         return True
-    resolved = module.resolve(node)
-    if resolved is not node and name is not None:
-        return _is_penalty(module, resolved, depth - 1)
-    if isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Name) and node.func.id == "sum" and len(node.args) == 1:
-            return _over_weights(module, node.args[0])
-        qualname = module.qualname(node.func) or ""
-        if qualname.endswith(("tensorflow.add_n", "tensorflow.math.add_n")) and node.args:
-            return _over_weights(module, node.args[0])
+    if isinstance(node, ast.Name):
+        return _accumulated(module, node, depth)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and module.const(node.right) == 2.0:
-        return _magnitude_of_weight(module, node.left) or _weight(module, node.left)
-    return _magnitude_of_weight(module, node)
+        return _is_penalty(module, node.left, depth - 1) or _parameters(module, node.left, depth - 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_penalty(module, node.left, depth - 1) and _is_penalty(module, node.right, depth - 1)
+    if not isinstance(node, ast.Call):
+        return False
+    qualname = module.qualname(node.func) or ""
+    if qualname in _REGULARIZATION_LOSSES:
+        return True
+    if qualname.rpartition(".")[2] == "add_n" and node.args or (
+            isinstance(node.func, ast.Name) and node.func.id == "sum" and not module.facts.definitions(node.func)):
+        return _over_weights(module, node.args[0], depth - 1) if node.args else False
+    return _magnitude(module, node, depth)
 
 
-def _over_weights(module: Module, node: ast.expr) -> bool:
-    """``[f(p) for p in model.parameters()]`` (any comprehension) with f a magnitude of p, or ``model.losses``."""
+def _accumulated(module: Module, name: ast.Name, depth: int) -> bool:
+    """Every definition reaching ``name`` is a penalty, a constant 0, or adds a penalty to the name itself
+    (``l2 = 0.0; for p in model.parameters(): l2 = l2 + p.norm() ** 2``)."""
+    defs = module.facts.definitions(name)
+    if not defs:
+        return False
+    seen: set[int] = set()
+    todo = list(defs)
+    while todo:
+        d = todo.pop()
+        if id(d) in seen:
+            continue
+        seen.add(id(d))
+        value = d.value
+        if d.kind == "aug" and isinstance(d.node.op, ast.Add):  # type: ignore[attr-defined]
+            if not _is_penalty(module, value, depth - 1):  # type: ignore[arg-type]
+                return False
+            todo.extend(d.prev)
+        elif d.kind == "assign" and value is not None:
+            if module.const(value) == 0.0:
+                continue
+            if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+                parts = [value.left, value.right]
+                own = [p for p in parts if isinstance(p, ast.Name) and p.id == d.name]
+                if own:
+                    other = next(p for p in parts if p is not own[0])
+                    if not _is_penalty(module, other, depth - 1):
+                        return False
+                    todo.extend(module.facts.definitions(own[0]))
+                    continue
+            if not _is_penalty(module, value, depth - 1):
+                return False
+        else:
+            return False
+    return True
+
+
+def _over_weights(module: Module, node: ast.AST, depth: int) -> bool:
+    """What ``sum``/``add_n`` adds up: ``[f(p) for p in model.parameters()]`` (any comprehension) with ``f`` a size
+    of ``p``, or Keras ``model.losses``, or TF1's regularisation losses."""
     if isinstance(node, ast.Attribute) and node.attr == "losses":
+        return True
+    if isinstance(node, ast.Call) and (module.qualname(node.func) or "") in _REGULARIZATION_LOSSES:
         return True
     if not isinstance(node, (ast.GeneratorExp, ast.ListComp)) or len(node.generators) != 1:
         return False
-    return _parameter_source(node.generators[0].iter) and _magnitude_of_any(module, node.elt)
+    return _magnitude(module, node.elt, depth)
 
 
-def _magnitude_of_any(module: Module, node: ast.expr) -> bool:
-    """A size of the loop variable: ``p.pow(2).sum()``, ``torch.norm(p)``, ``p ** 2``, ``tf.nn.l2_loss(v)``. The
-    loop variable is a parameter by construction, so the call is judged by its name alone."""
+def _magnitude(module: Module, node: ast.AST, depth: int) -> bool:
+    """``norm(w)``, ``w.abs().sum()``, ``(w ** 2).sum()``, ``w.pow(2).sum()``, ``tf.reduce_sum(tf.square(w))``,
+    ``tf.nn.l2_loss(w)`` with ``w`` the model's weights. A sum or mean counts only over squares or absolute values
+    (``sum(w)`` can be negative)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        return True
-    return isinstance(node, ast.Call) and callee_name(node.func) in _MAGNITUDE_NAMES
-
-
-def _magnitude_of_weight(module: Module, node: ast.expr, depth: int = 3) -> bool:
-    """``norm(w)``, ``sum(w ** 2)``, ``w.pow(2).sum()``, ``tf.nn.l2_loss(w)``, ``tf.reduce_sum(tf.square(w))``: a
-    size of a weight, judged by the called names (``layer.weight`` is not known to be a tensor otherwise). A sum
-    or mean counts only over squares or absolute values (``sum(w)`` can be negative)."""
-    if depth == 0 or not isinstance(node, ast.Call) or callee_name(node.func) not in _MAGNITUDE_NAMES:
+        exponent = module.const(node.right)
+        return exponent is not None and exponent > 0 and _magnitude_or_weights(module, node.left, depth - 1)
+    call = module.op(node)
+    if call is None or depth <= 0:
         return False
-    reduces = callee_name(node.func) in _REDUCTION_NAMES
-    method = isinstance(node.func, ast.Attribute) and module.qualname(node.func) is None
-    inner = node.func.value if method else (node.args[0] if node.args else None)
-    if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Pow):
-        return _weight(module, inner.left)
-    if isinstance(inner, ast.Call):
-        return _magnitude_of_weight(module, inner, depth - 1)
-    return not reduces and _weight(module, inner)
-
-
-def _weight(module: Module, node: ast.expr | None) -> bool:
-    """A weight tensor: a name like ``w``/``weights``/``params`` or a layer's ``.weight``/``.kernel``."""
-    if isinstance(node, ast.Attribute):
-        return node.attr in ("weight", "kernel")
-    if not isinstance(node, ast.Name):
-        return False
-    if _WEIGHT_NAME.match(node.id):
-        return True
-    bindings = module.scope(module.scope_node(node)).bindings.get(node.id, ())
-    for binding in bindings:
-        owner = binding.node
-        while isinstance(owner, (ast.Name, ast.Tuple, ast.List)):
-            owner = module.parent(owner)
-        if isinstance(owner, (ast.For, ast.AsyncFor)) and _parameter_source(owner.iter):
-            return True
+    if call.op in ("norm", "l2_loss"):
+        return _parameters(module, call.input, depth - 1)
+    if call.op in ("sum", "mean"):
+        inner = call.input
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Pow):
+            return module.const(inner.right) == 2.0 and _parameters(module, inner.left, depth - 1)
+        squared = module.op(inner)
+        return squared is not None and _squared(module, squared) and _parameters(module, squared.input, depth - 1)
+    if call.op in ("square", "abs"):
+        return _parameters(module, call.input, depth - 1)
+    if call.op == "pow":
+        return module.const(call.arg(1, "exponent", "y")) == 2.0 and _parameters(module, call.input, depth - 1)
     return False
 
 
-def _parameter_source(node: ast.expr) -> bool:
+def _squared(module: Module, call) -> bool:
+    return call.op in ("square", "abs") or call.op == "pow" and module.const(call.arg(1, "exponent", "y")) == 2.0
+
+
+def _magnitude_or_weights(module: Module, node: ast.AST, depth: int) -> bool:
+    return _magnitude(module, node, depth) or _parameters(module, node, depth)
+
+
+def _parameters(module: Module, node: ast.AST | None, depth: int = _DEPTH) -> bool:
+    """Whether ``node`` holds the model's trainable weights: a layer's ``.weight``/``.kernel``, an element of
+    ``model.parameters()``/``trainable_variables`` (a loop or comprehension target), an ``nn.Parameter`` or
+    ``tf.Variable``, the parameters a function handed to ``jax.grad`` differentiates, their reshapes and
+    concatenations, or a parameter of a function every call of which in the file passes weights."""
+    if node is None or depth <= 0:
+        return False
+    facts = module.facts
+    if isinstance(node, ast.Attribute) and node.attr in _LAYER_WEIGHTS:
+        return facts.value(node.value).kind not in ("number", "other") or facts.is_receiver(node.value)
+    if isinstance(node, ast.Call):
+        qualname = module.qualname(node.func) or ""
+        if qualname in _PARAMETER_CLASSES:
+            return True
+        call = module.op(node)
+        if call is not None and call.op in ("reshape", "flatten", "clone") and call.input is not None:
+            return _parameters(module, call.input, depth - 1)
+        if call is not None and call.op == "concat":
+            items = call.arg(0, "tensors", "values")
+            return isinstance(items, (ast.ListComp, ast.GeneratorExp)) and _parameters(module, items.elt, depth - 1)
+        resolved = module.resolve(node)
+        return resolved is not node and _parameters(module, resolved, depth - 1)
+    if isinstance(node, ast.Attribute):
+        resolved = module.resolve(node)
+        return resolved is not node and _parameters(module, resolved, depth - 1)
+    if not isinstance(node, ast.Name):
+        return False
+    defs = facts.definitions(node)
+    return bool(defs) and all(_defines_parameters(module, d, depth - 1) for d in defs)
+
+
+def _defines_parameters(module: Module, d, depth: int) -> bool:
+    if d.kind in ("for", "comp"):
+        return _parameter_iterable(module, d.value) and (d.index is None or d.index == 1)  # named_parameters
+    if d.kind == "assign":
+        return _parameters(module, d.value, depth)
+    if d.kind == "param":
+        function = d.scope
+        if _differentiated(module, function, d.name):
+            return True
+        calls = module.facts.calls_of(function) if isinstance(function, ast.FunctionDef) else []
+        positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)] if calls else []
+        if calls and module.enclosing_class(function) is not None:
+            positional = positional[1:]
+        return bool(calls) and all(_parameters(module, _passed(call, positional, d.name), depth) for call in calls)
+    return False
+
+
+def _parameter_iterable(module: Module, node: ast.AST | None) -> bool:
+    """``model.parameters()``, ``model.trainable_variables``, ``list(...)`` of one, the leaves of a JAX pytree of
+    parameters."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "list" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and (module.qualname(node.func) or "") in _TREE_LEAVES and node.args:
+        return _parameters(module, node.args[0])
     if isinstance(node, ast.Call):
         node = node.func
-    return isinstance(node, ast.Attribute) and node.attr in _PARAMETER_SOURCES
+    if isinstance(node, ast.Attribute) and node.attr in _PARAMETER_ITERABLES:
+        return True
+    if isinstance(node, ast.Name):
+        resolved = module.resolve(node)
+        return resolved is not node and _parameter_iterable(module, resolved)
+    return False
+
+
+def _differentiated(module: Module, function: ast.AST | None, name: str) -> bool:
+    """``name`` is the first parameter of a function handed to ``jax.grad``/``value_and_grad`` (the default
+    ``argnums=0``): the parameters being trained."""
+    if not isinstance(function, ast.FunctionDef):
+        return False
+    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if not positional or positional[0] != name:
+        return False
+    for call in module.calls_named("grad", "value_and_grad"):
+        if (module.qualname(call.func) or "") in _GRADIENT_FUNCTIONS and call.args and not any(
+                k.arg == "argnums" for k in call.keywords):
+            target = call.args[0]
+            if isinstance(target, ast.Name) and any(d.node is function for d in module.facts.definitions(target)):
+                return True
+    return any((module.qualname(d) or "") in _GRADIENT_FUNCTIONS for d in function.decorator_list)
+
+
+def _passed(call: ast.Call, positional: list[str], name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    index = positional.index(name) if name in positional else None
+    if index is None or index >= len(call.args) or any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
+        return None
+    return call.args[index]

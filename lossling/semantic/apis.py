@@ -61,7 +61,7 @@ _TF_NN = (
     "sigmoid_cross_entropy_with_logits>sigmoid_ce_logits softmax_cross_entropy_with_logits>softmax_ce_logits "
     "softmax_cross_entropy_with_logits_v2>softmax_ce_logits "
     "sparse_softmax_cross_entropy_with_logits>sparse_softmax_ce_logits "
-    "weighted_cross_entropy_with_logits>weighted_ce_logits"
+    "weighted_cross_entropy_with_logits>weighted_ce_logits l2_loss"
 )
 _KERAS_OPS = (
     "log log1p exp expm1 sqrt square power>pow abs sigmoid softmax log_softmax log_sigmoid>logsigmoid softplus relu "

@@ -27,7 +27,7 @@ import math
 import os
 from typing import Callable, Iterable, Iterator
 
-from . import apis, dataflow
+from . import apis, dataflow, objectives
 from .dataflow import Def, Flow
 from .values import (BOTTOM, FLOATS, TENSORS, UNKNOWN, Value, Zero, constant, float_dtype, join_all, promote,
                      rounded, survives, widen)
@@ -1048,11 +1048,9 @@ class Facts:
                 joined = join_all([self.value(e, frame) for e in items.elts])
                 return joined.but(kind=kind, origin=None)
             return Value(kind)
-        if op in ("bce", "bce_logits", "cross_entropy", "nll", "mse", "mae", "smooth_l1", "huber",
-                  "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-                  "sigmoid_ce_logits", "softmax_ce_logits", "sparse_softmax_ce_logits", "log_cosh", "ctc",
-                  "weighted_ce_logits"):
-            return Value(kind, dtype, 0.0, None, Zero.EXACT, Zero.UNKNOWN, "loss", grad)
+        if op in _LOSSES:  # nll_loss and kl_div of arbitrary inputs take either sign
+            lo = None if op in ("nll", "kl_div") else 0.0
+            return Value(kind, dtype, lo, None, Zero.EXACT if lo == 0.0 else Zero.UNKNOWN, Zero.UNKNOWN, "loss", grad)
         if op == "det":
             return Value(kind, dtype, None, None, Zero.ROUNDING, grad=grad)
         if op == "normalize" or op == "standardize":
@@ -1313,6 +1311,12 @@ class Facts:
             return False
         return not self.no_grad_context(node)
 
+    def minimised(self, node: ast.AST) -> bool:
+        """Whether ``node``'s value is minimised, whole or as a positive part: it flows forward into
+        ``.backward()``, ``tape.gradient``, an optimizer's ``minimize``, or out of a function handed to a minimiser
+        (``jax.grad``, ``compile(loss=...)``) or whose calls' results are minimised (``objectives``)."""
+        return objectives.minimised(self.module, node)
+
     def no_grad_context(self, node: ast.AST) -> bool:
         """Code no gradient flows through: under ``torch.no_grad()``/``inference_mode``, in a function decorated
         with them, or in a class that is never differentiated: a metric (``torchmetrics.Metric``,
@@ -1449,6 +1453,10 @@ class _Probe:
 
 _PASS = frozenset({"reshape", "transpose", "permute", "squeeze", "unsqueeze", "broadcast_to", "tile", "flatten",
                    "flip", "roll", "gather", "narrow", "clone", "masked_select", "boolean_mask"})
+_LOSSES = frozenset({"bce", "bce_logits", "cross_entropy", "nll", "mse", "mae", "smooth_l1", "huber", "log_loss",
+                     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+                     "sigmoid_ce_logits", "softmax_ce_logits", "sparse_softmax_ce_logits", "log_cosh", "ctc",
+                     "weighted_ce_logits", "kl_div", "keras_kl_div"})
 _MASKS = frozenset({"eq", "ne", "gt", "lt", "ge", "le", "logical", "logical_not", "isfinite", "isinf", "isnan"})
 _CONSTRUCTORS = frozenset({"tensor", "zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn"})
 _MIRROR = {ast.Gt: ast.Lt, ast.Lt: ast.Gt, ast.GtE: ast.LtE, ast.LtE: ast.GtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}

@@ -1,11 +1,11 @@
-"""Loss knowledge the sign and configuration rules share: which ops are non-negative losses, which names hold a
-loss, and how a Keras crossentropy is configured (``from_logits``, given as a string, a class or a function).
+"""Loss knowledge the sign and configuration rules share: which ops are non-negative losses, and how a Keras
+crossentropy is configured (``from_logits``, given as a string, a class or a function). What a loss is minimised
+by is a fact of the value analysis (``Facts.minimised``), never a name.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
 from . import apis
@@ -25,23 +25,6 @@ _KERAS_LOSS_STRINGS = {"binary_crossentropy": "binary_crossentropy", "bce": "bin
                        "categoricalcrossentropy": "categorical_crossentropy",
                        "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
                        "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy"}
-# A name that holds the quantity being minimised.
-_LOSS_NAME = re.compile(r"loss|cost|objective|criterion", re.I)
-# Names of values that are meant to be maximised or are not losses at all.
-_NOT_LOSS_NAME = re.compile(r"reward|return|advantage|score|metric|(^|_)acc(uracy)?($|_)|psnr|ssim|similarity|"
-                            r"likelihood|elbo|log_?prob|gain|utility|fitness", re.I)
-
-
-def loss_name(name: str) -> bool:
-    """Whether a variable, attribute or function name says it holds a loss to minimise."""
-    return bool(_LOSS_NAME.search(name)) and not _NOT_LOSS_NAME.search(name)
-
-
-def not_loss_name(name: str) -> bool:
-    """Whether a name says its value is maximised or a metric (reward, score, likelihood, elbo, ...)."""
-    return bool(_NOT_LOSS_NAME.search(name))
-
-
 def constant_bool(node: ast.AST | None) -> bool | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, bool) else None
 
