@@ -19,13 +19,14 @@ class NegatedLoss(Rule):
     summary = "a non-negative loss negated as a whole: minimising it maximises the error"
     severity = "error"
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
-    triggers = ("-",)
+    triggers = ("-", "neg")
 
     def check(self, module: Module) -> Iterator[Finding]:
-        for node in module.nodes(ast.UnaryOp):
-            if not isinstance(node.op, ast.USub):
+        for node in module.nodes(ast.UnaryOp) + module.calls_named("neg", "negative"):
+            arith = module.arith(node)
+            if arith is None or arith.op is not ast.USub or arith.inplace:
                 continue
-            what = _nonnegative(module, node.operand)
+            what = _nonnegative(module, arith.left)
             if what is None or not module.facts.minimised(node):
                 continue
             yield self.finding(module, node, f"negating {what}, which is never negative, and minimising the result "

@@ -31,17 +31,20 @@ class SubtractedPenalty(Rule):
     summary = "a weight penalty subtracted from the loss: the optimiser is paid to grow the weights"
     severity = "error"
     frameworks = ("torch", "tensorflow", "keras", "jax", "numpy")
-    triggers = ("-",)
+    triggers = ("-", "sub")
 
     def check(self, module: Module) -> Iterator[Finding]:
         facts = module.facts
-        for node in module.nodes(ast.BinOp, ast.AugAssign):
-            if not isinstance(node.op, ast.Sub):
-                continue
-            if isinstance(node, ast.BinOp):
-                loss, penalty = node.left, node.right
-            else:
+        for node in module.nodes(ast.BinOp, ast.AugAssign) + module.calls_named("sub", "subtract", "sub_", "rsub"):
+            if isinstance(node, ast.AugAssign):
+                if not isinstance(node.op, ast.Sub):
+                    continue
                 loss, penalty = node.target, node.value
+            else:
+                arith = module.arith(node)
+                if arith is None or arith.op is not ast.Sub or arith.right is None:
+                    continue
+                loss, penalty = arith.left, arith.right
             term = _penalty(module, penalty)
             if term is None:
                 continue

@@ -92,6 +92,14 @@ class _Walk:
         module = self.module
         if isinstance(node, (ast.AugAssign, ast.Assign, ast.AnnAssign)):
             return any(self.definition(d) for d in self._defs_made(node))
+        if isinstance(node, ast.Call):
+            flow = self.facts.flow_of(node)
+            mutation = flow.mutations.get(id(node)) if flow is not None else None
+            if mutation is not None and self.definition(mutation):  # loss.sub_(r): the new value of loss
+                return True
+        arith = self._arith(node)
+        if arith is not None:
+            return self._through(arith, node)
         parent = module.parent(node)
         if isinstance(parent, ast.Attribute) and parent.value is node:
             call = module.parent(parent)
@@ -103,15 +111,6 @@ class _Walk:
             return (parent.attr in _CASTS or op is not None and op.op in _KEEPS) and self.value(call)
         if isinstance(parent, ast.Call):
             return self._argument(parent, node)
-        if isinstance(parent, ast.BinOp):
-            other = parent.right if parent.left is node else parent.left
-            kind = type(parent.op)
-            if kind is ast.Add or kind is ast.Sub and parent.left is node:
-                return self.value(parent)
-            if kind is ast.Mult and self._positive(other) or kind is ast.Div and parent.left is node and (
-                    self._positive(other)):
-                return self.value(parent)
-            return False
         if isinstance(parent, ast.IfExp) and node is not parent.test:
             return self.value(parent)
         if isinstance(parent, (ast.List, ast.Tuple)) and isinstance(module.parent(parent), ast.Call):
@@ -137,6 +136,35 @@ class _Walk:
             return isinstance(key, ast.Constant) and key.value == "loss" and function is not None and (
                 self._lightning_step(function))
         return False
+
+    def _arith(self, node: ast.AST):
+        """The arithmetic ``node`` is an operand of, in any spelling (``a + node``, ``a.add(node)``,
+        ``node.sub(b)``, ``torch.mul(k, node)``, ``-node``), or None."""
+        module = self.module
+        parent = module.parent(node)
+        candidates = [parent]
+        if isinstance(parent, ast.Attribute) and parent.value is node:
+            candidates = [module.parent(parent)]
+        for candidate in candidates:
+            found = module.arith(candidate)
+            if found is not None and (found.left is node or found.right is node):
+                return found
+        return None
+
+    def _through(self, arith, node: ast.AST) -> bool:
+        """A minimised sum carries its terms; a difference its left side; a product or quotient by a positive
+        value its other operand; a negation nothing. ``total.add_(v)`` carries ``v`` into the new ``total``."""
+        other = arith.right if arith.left is node else arith.left
+        op = arith.op
+        if op is ast.Add or op is ast.Sub and arith.left is node:
+            carried = True
+        elif op is ast.Mult:
+            carried = other is not None and self._positive(other)
+        elif op is ast.Div:
+            carried = arith.left is node and arith.right is not None and self._positive(arith.right)
+        else:
+            carried = False
+        return carried and self.value(arith.node)
 
     def definition(self, d: Def) -> bool:
         """Whether the value a definition gives its name reaches a minimisation through one of its uses."""
