@@ -20,13 +20,12 @@ be minimised. Names are never evidence: a variable called ``loss`` that goes now
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import Any
 
 from . import apis
+from .dataflow import Def
 
-if TYPE_CHECKING:
-    from .dataflow import Def
-    from .module import Module
+Module = Any  # the Module of the file (module.py imports facts, which imports this: no import back)
 
 _MAX_STEPS = 24  # forward steps followed from one node (through calls and returns included)
 # Functions that minimise (the gradient of) the callable given as their first argument.
