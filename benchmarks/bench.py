@@ -3,11 +3,13 @@
     python benchmarks/bench.py                      # the pinned corpus (kornia, monai, pytorch-metric-learning, timm)
     python benchmarks/bench.py --transformers       # also transformers 5.23.0, to check that cost grows linearly
     python benchmarks/bench.py --corpus DIR         # any folder of Python files instead of the pinned corpus
+    python benchmarks/bench.py --big-only           # only the generated 20 MB file (--big-mb to resize it)
 
 The pinned wheels are downloaded from PyPI once (pip download) and their .py files unpacked under --cache.
 Every figure is a median of --repeat runs, single process unless stated. The baselines: ``ast.parse`` of the same
 files (the floor for any Python checker), ``libcst.parse_module`` (with --libcst) and plain flake8 (pyflakes and
-pycodestyle, with lossling's plugin filtered out of flake8's plugin list), on the first corpus only. The cache
+pycodestyle, with lossling's plugin filtered out of flake8's plugin list), on the first corpus only. A generated
+20 MB file (a table of numbers, as generated code holds) gives peak memory and time on one large file. The cache
 figures use a fresh temporary --cache-dir; every other lossling figure runs with --no-cache.
 """
 
@@ -169,6 +171,39 @@ def measure(folder: Path, repeat: int, with_libcst: bool, with_flake8: bool) -> 
     return figures
 
 
+def generated(size_mb: float) -> str:
+    """A generated module of about ``size_mb`` MB, as tools write them: a table of numbers (weights, a lookup
+    table) and, after it, a loss function with one finding."""
+    row = "    " + ", ".join(f"{i * 0.001:.6f}" for i in range(10)) + ",\n"
+    rows = int(size_mb * 1_000_000) // len(row) + 1
+    loss = "def loss(x):\n    return torch.log(torch.softmax(x, 1))\n"
+    return "import torch\n\nTABLE = [\n" + row * rows + "]\n\n\n" + loss
+
+
+def measure_big(size_mb: float, repeat: int) -> dict[str, float]:
+    """Peak memory and time of ``check -j 1`` on one generated file, against ``ast.parse`` of it in a process of
+    its own (the floor for any checker that holds the file's tree)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "generated.py"
+        path.write_text(generated(size_mb))
+        lossling = [sys.executable, "-m", "lossling", "check", "--no-cache", "-j", "1", str(path)]
+        parse = [sys.executable, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", str(path)]
+        times = interleaved({"ast.parse": lambda: run(*parse), "lossling -j1": lambda: run(*lossling)}, repeat)
+        return {"size MB": path.stat().st_size / 1e6, "lossling peak MB": peak_mb(*lossling),
+                "ast.parse peak MB": peak_mb(*parse), "lossling -j1": statistics.median(times["lossling -j1"]),
+                "ast.parse": statistics.median(times["ast.parse"]),
+                "ratio -j1 / ast.parse": paired(times, "lossling -j1", "ast.parse")}
+
+
+def report_big(f: dict[str, float]) -> None:
+    print(f"\n== one generated file of {f['size MB']:.0f} MB (a table of numbers and a loss function)")
+    print(f"  lossling -j1                     {f['lossling -j1']:6.2f} s")
+    print(f"  ast.parse in its own process     {f['ast.parse']:6.2f} s")
+    print(f"  lossling -j1 / ast.parse         {f['ratio -j1 / ast.parse']:6.2f}x   (bar: <= 4x)")
+    print(f"  peak memory                      {f['lossling peak MB']:6.0f} MB  (bar: <= 1000 MB; "
+          f"ast.parse alone: {f['ast.parse peak MB']:.0f} MB)")
+
+
 def report(name: str, f: dict[str, float]) -> None:
     per = 100_000 / f["lines"]
     print(f"\n== {name}: {int(f['files'])} files, {int(f['lines'])} lines")
@@ -201,8 +236,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--libcst", action="store_true", help="also time libcst.parse_module (slow)")
     parser.add_argument("--no-flake8", action="store_true", help="skip the flake8 figures")
+    parser.add_argument("--big-mb", type=float, default=20, help="size of the generated file (0: skip it)")
+    parser.add_argument("--big-only", action="store_true", help="measure the generated file only")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    if args.big_mb:
+        report_big(measure_big(args.big_mb, args.repeat))
+    if args.big_only:
+        return 0
     corpora = [("corpus", args.corpus or fetch(CORPUS, args.cache))]
     if args.transformers:
         corpora.append(("transformers", fetch(TRANSFORMERS, args.cache)))

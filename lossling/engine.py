@@ -19,6 +19,7 @@ from .finding import Finding
 from .rule import Rule
 from .semantic.module import Module, split_lines
 from .suppression import noqa_codes, skips_file, suppressed
+from .tables import summarized
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # the line ends ast counts
 
@@ -44,7 +45,15 @@ class Checked:
 
 
 def parse(text: str) -> ast.Module:
-    """``ast.parse``; a failure is a SourceError that says why and, when a place is known, where."""
+    """``ast.parse``; a failure is a SourceError that says why and, when a place is known, where. The long tables
+    of constants of a large file are summarized first (``tables``); if the summary does not parse, the file as it
+    is says what is wrong."""
+    summary = summarized(text)
+    if summary is not text:
+        try:
+            return ast.parse(summary)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass
     try:
         return ast.parse(text)
     except SyntaxError as error:
