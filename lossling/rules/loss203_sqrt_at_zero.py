@@ -30,7 +30,7 @@ class SqrtAtZero(Rule):
             return
         for root, radicand, framework in self._roots(module):
             if not _zero_at_rest(module, radicand) or module.facts.guarded(radicand) or (
-                    not module.facts.gradient(root)) or context.in_test(module, root):
+                    not context.differentiated(module, root)):
                 continue
             if not _data_dependent(module, radicand) or not _differentiated_use(module, root):
                 continue
@@ -38,8 +38,7 @@ class SqrtAtZero(Rule):
             yield self.finding(module, root, _message(module, radicand), fix)
         for norm in module.ops("norm"):
             if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and _difference(module, norm.input):
-                if module.facts.guarded(norm.input) or not module.facts.gradient(norm.node) or context.in_test(
-                        module, norm.node):
+                if module.facts.guarded(norm.input) or not context.differentiated(module, norm.node):
                     continue
                 fix = self._norm_fix(module, norm)
                 yield self.finding(module, norm.node, f"the {norm.framework} norm of a difference has a NaN "

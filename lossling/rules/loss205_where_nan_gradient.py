@@ -31,8 +31,8 @@ class WhereNanGradient(Rule):
 
     def check(self, module: Module) -> Iterator[Finding]:
         for where in module.ops("where"):
-            if where.kind != "function" or where.framework == "numpy" or not module.facts.gradient(where.node) or (
-                    context.in_test(module, where.node)):  # a gradient hazard: tests take no gradients
+            if where.kind != "function" or where.framework == "numpy" or not context.differentiated(
+                    module, where.node):  # a gradient hazard: only where the code takes gradients
                 continue
             cond, taken = where.arg(0, "condition", "cond"), where.arg(1, "input", "x")
             other = where.arg(2, "other", "y")

@@ -33,6 +33,8 @@ class MeanOfEmpty(Rule):
             selected = mean.input
             if selected is None or mean.arg(1, "dim", "axis") is not None or not facts.selection(selected):
                 continue
+            if mean.framework in ("numpy", "scipy") or facts.value(selected).kind == "numpy":
+                continue  # NumPy: data preparation and metrics, no autograd (as for the divisions below)
             if facts.tested(mean.node) or facts.repaired(mean.node):
                 continue
             fix = self._mean_fix(module, mean, selected)

@@ -4,6 +4,10 @@
   ``*_test.py``, ``conftest.py``, a ``tests``/``test`` folder), or ``node`` sits in a ``unittest``/``absltest``
   ``TestCase`` class or in a function that uses pytest's decorators (``@pytest.mark...``, ``@pytest.fixture``).
   The layouts are the runners' own rules for finding tests, not guesses from names.
+* ``differentiated(module, node)``: a gradient is taken through ``node``'s value: it carries one (a model's
+  parameters or output, ``requires_grad``), it sits in a model, layer or loss class, the file defines one, or the
+  file trains. Gradient hazards (LOSS203, LOSS205) report only there: a free function in a file with none of
+  these (a metric, a geometry or signal-processing utility) shows no sign of being differentiated.
 * ``trains(module)``: the file trains something outside its test code: a backward pass (``loss.backward()``),
   an optimizer step (``optimizer.step()``, ``apply_gradients``, ``minimize``, ``optax.apply_updates``), Keras
   ``fit``/``train_on_batch`` or ``compile(optimizer=...)`` on a framework model, a ``tf.GradientTape``, or
@@ -59,6 +63,14 @@ def in_test(module: Module, node: ast.AST) -> bool:
                 for d in ancestor.decorator_list):
             return True
     return False
+
+
+def differentiated(module: Module, node: ast.AST) -> bool:
+    """Whether the code shows that a gradient is taken through ``node`` (see the module docstring)."""
+    facts = module.facts
+    if not facts.gradient(node) or in_test(module, node):
+        return False
+    return bool(facts.value(node).grad) or facts.model_code(node) or facts.defines_models() or trains(module)
 
 
 def trains(module: Module) -> bool:

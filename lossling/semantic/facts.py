@@ -73,8 +73,9 @@ _NO_GRAD_LIBRARIES = frozenset({"torch", "tensorflow", "keras", "torchmetrics", 
 _NO_GRAD_BASES = frozenset({"Metric", "Constraint", "Optimizer", "MetricCollection"})
 _REPAIRS = frozenset({"nan_to_num", "nansum", "nanmean"})
 _NAN_TESTS = frozenset({"isnan", "isinf", "isfinite"})
-_STRUCTURE = frozenset({"shape", "dtype", "device", "ndim", "dim", "size", "numel", "is_cuda", "requires_grad",
-                        "layout", "names"})
+# Tests of these say nothing about a value (``x.dim() == 2``, ``x.dtype == ...``); sizes (len, shape, numel) do:
+# ``if len(sel) > 0`` guards a mean of ``sel``.
+_STRUCTURE = frozenset({"dtype", "device", "ndim", "dim", "is_cuda", "requires_grad", "layout", "names"})
 _MODEL_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module", "keras.Model", "keras.layers.Layer",
                 "tensorflow.keras.Model", "tensorflow.keras.layers.Layer", "keras.Layer", "flax.linen.Module",
                 "tensorflow.Module")
@@ -738,16 +739,39 @@ class Facts:
         return None
 
     def _model_class(self, cls: ast.ClassDef, depth: int = 3) -> bool:
-        """A subclass (directly or through classes of this file) of a framework's module or layer class."""
+        """A subclass (directly, through classes of this file or of the project's own modules) of a framework's
+        module, layer or loss class: ``nn.Module``, ``torch.nn.modules.loss._Loss``, ``keras.Model``,
+        ``keras.layers.Layer``, ``keras.losses.Loss``, ``flax.linen.Module``."""
         for base in cls.bases:
             qualname = self.module.qualname(base) or ""
-            if qualname in _MODEL_BASES or qualname.endswith((".Module", ".Model", ".Layer")) and (
+            if qualname in _MODEL_BASES or qualname.endswith((".Module", ".Model", ".Layer", ".Loss", "._Loss",
+                                                             "._WeightedLoss")) and (
                     qualname.partition(".")[0] in apis.FRAMEWORK_ROOTS):
                 return True
-            local = self._local_class(base) if depth else None
+            if not depth:
+                continue
+            local = self._local_class(base)
             if local is not None and local is not cls and self._model_class(local, depth - 1):
                 return True
+            found = self.module.project_definitions(base) if local is None else None
+            if found is not None:  # from .base import BaseLoss
+                other, defs = found
+                if any(isinstance(d.node, ast.ClassDef) and other._model_class(d.node, depth - 1) for d in defs):
+                    return True
         return False
+
+    def model_code(self, node: ast.AST) -> bool:
+        """Whether ``node`` sits in a class whose instances are models, layers or losses (see ``_model_class``)."""
+        cls = self.module.enclosing_class(node)
+        return cls is not None and self._model_class(cls)
+
+    def defines_models(self) -> bool:
+        """Whether the file defines a model, layer or loss class."""
+        found = self.module.cached("defines_models")
+        if found is None:
+            found = self.module.cache("defines_models", any(
+                self._model_class(cls) for cls in self.module.nodes(ast.ClassDef)))
+        return bool(found)
 
     def _builtin(self, name: str, node: ast.Call, frame: Frame | None) -> Value:
         args = node.args
@@ -1235,7 +1259,7 @@ class Facts:
             if isinstance(node, ast.Call):
                 func = node.func
                 if isinstance(func, ast.Attribute) and func.attr in _STRUCTURE or isinstance(
-                        func, ast.Name) and func.id in ("isinstance", "len", "hasattr", "callable", "type"):
+                        func, ast.Name) and func.id in ("isinstance", "hasattr", "callable", "type"):
                     continue
             if isinstance(node, ast.Compare) and any(isinstance(o, (ast.Is, ast.IsNot)) for o in node.ops):
                 continue
