@@ -280,6 +280,13 @@ def test_repaired_and_tested():
                      "        return a / n\n")
     division = next(n for n in module.nodes(ast.BinOp) if isinstance(n.op, ast.Div))
     assert not module.facts.tested(division.right)  # a test of the shape says nothing about the value
+    module = _module("import torch\ndef f(a, m: torch.Tensor):\n    if m.shape[:-1] != a.shape[:-1]:\n"
+                     "        raise ValueError\n    return a / m.sum()\n")
+    division = next(n for n in module.nodes(ast.BinOp) if isinstance(n.op, ast.Div))
+    assert not module.facts.tested(division.right)  # shapes compared with shapes
+    module = _module("import torch\ndef f(a, m: torch.Tensor):\n    s = a[m > 0]\n    if len(s) > 0:\n"
+                     "        return s.mean()\n")
+    assert module.facts.tested(module.nodes(ast.Return)[0].value)  # a length against a number
 
 
 def test_project_module_summaries(tmp_path):

@@ -1263,6 +1263,8 @@ class Facts:
                     continue
             if isinstance(node, ast.Compare) and any(isinstance(o, (ast.Is, ast.IsNot)) for o in node.ops):
                 continue
+            if isinstance(node, ast.Compare) and all(_size_of(side) for side in (node.left, *node.comparators)):
+                continue  # x.shape[:-1] != y.shape[:-1]: shapes against shapes (len(x) > 0 does count)
             if isinstance(node, ast.Name):
                 found.add(node.id)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -1535,6 +1537,19 @@ def _through_constants(facts: Facts, use: ast.Name) -> tuple[ast.AST | None, ast
                 break
         current, parent = parent, module.parent(parent)
     return parent, current
+
+
+def _size_of(node: ast.AST) -> bool:
+    """``x.shape``, ``x.shape[0]``, ``x.size(1)``, ``len(x)``, ``x.numel()``: the size of something."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("shape", "size")
+    if isinstance(node, ast.Call):
+        func = node.func
+        return isinstance(func, ast.Name) and func.id == "len" or isinstance(func, ast.Attribute) and (
+            func.attr in ("size", "numel", "dim"))
+    return False
 
 
 def _includes_extreme(facts: Facts, node: ast.Compare) -> bool:
