@@ -47,7 +47,8 @@ def test_a_sum_of_unknown_dtype_gets_no_finfo_guard():
 
 
 def test_the_eps_under_a_square_root_survives_float16():
-    source = "import torch\n\ndef f(x):\n    v = x.half().var(dim=0)\n    return torch.sqrt(v)\n"
+    source = ("import torch\n\ndef f(x):\n    v = x.half().var(dim=0)\n    return torch.sqrt(v)\n\n"
+              "def step(x):\n    f(x).sum().backward()\n")  # the file takes gradients
     fixed = fix(source, unsafe=True)
     assert "1e-12" not in fixed  # 1e-12 is 0 in float16: sqrt(0 + 1e-12) still has an infinite gradient
     x = torch.ones(4, 3, requires_grad=True)
