@@ -416,3 +416,8 @@ def test_minimised(text):
 def test_not_minimised(text):
     module = module_of(HEAD + text)
     assert not module.facts.minimised(_marked(module))
+
+
+def test_class_attribute_of_a_class_of_the_file():
+    found, _ = value_of("class Config:\n    lr = 0.05\ndef f():\n    return Config.lr\n")
+    assert found.lo == found.hi == 0.05

@@ -561,6 +561,13 @@ class Facts:
             return constant(number, dtype)
         if self.is_receiver(node.value):
             return self._self_attribute(node, frame)
+        cls = self._local_class(node.value) if isinstance(node.value, ast.Name) else None
+        if cls is not None:  # Config.lr, with class Config: lr = 0.05 in this file
+            values = [stmt.value for stmt in cls.body if isinstance(stmt, (ast.Assign, ast.AnnAssign))
+                      and stmt.value is not None and any(isinstance(t, ast.Name) and t.id == attr for t in (
+                          stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))]
+            if values:
+                return join_all([self.value(v) for v in values])
         return UNKNOWN
 
     def _finfo_dtype(self, call: ast.Call, frame: Frame | None) -> str | None:
