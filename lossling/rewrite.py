@@ -65,7 +65,8 @@ def spell_beside(module: Module, call: OpCall, name: str, op: str | None = None)
     """Spell ``name`` from ``call``'s own namespace (``torch.log`` -> ``torch.log1p``), else the framework's stable
     ``op`` (default: ``name``). TF1-only names are never reused: ``tf.log`` gives ``tf.math.log1p``."""
     spelled = sibling(module, call, name)
-    if spelled is not None and call.qualname.rpartition(".")[0] + "." + name not in apis.TF1_ONLY:
+    if spelled is not None and call.qualname is not None and (
+            call.qualname.rpartition(".")[0] + "." + name not in apis.TF1_ONLY):
         return spelled
     return stable_call(module, op or name, call.framework)
 
@@ -94,7 +95,7 @@ def respelled(module: Module, call: OpCall, name: str) -> tuple[str, Import | No
     ``F.log_softmax(z, 1)``, ``z.softmax(1)`` -> ``z.log_softmax(1)``, and an ``nn.Softmax(dim=1)`` instance
     applied to ``z`` -> ``F.log_softmax(z, dim=1)`` (torch modules only)."""
     node = call.node
-    if call.kind == "method":
+    if call.kind == "method" and call.receiver is not None:
         return f"{atom(module, call.receiver)}.{name}{call_args(module, node)}", None
     if call.kind == "function":
         spelled = sibling(module, call, name) or stable_call(module, name, call.framework)
@@ -102,14 +103,15 @@ def respelled(module: Module, call: OpCall, name: str) -> tuple[str, Import | No
     if call.framework != "torch" or call.input is None or len(node.args) != 1 or node.keywords:
         return None
     spelled = stable_call(module, name, "torch")
-    if spelled is None or (call.ctor.args[1:] or any(k.arg != "dim" for k in call.ctor.keywords)):
+    if spelled is None or call.ctor is None or (call.ctor.args[1:] or any(k.arg != "dim" for k in call.ctor.keywords)):
         return None
     dim = call.ctor.args[0] if call.ctor.args else call.keyword("dim")
     args = module.text(call.input) + (f", dim={module.text(dim)}" if dim is not None else "")
     return f"{spelled[0]}({args})", spelled[1]
 
 
-def rewritten(module: Module, node: ast.AST, replace: dict[ast.AST, str], append: str = "") -> str | None:
+def rewritten(module: Module, node: ast.AST, replace: dict[ast.expr | ast.keyword, str],
+              append: str = "") -> str | None:
     """The text of ``node`` with the sub-nodes in ``replace`` (expressions, keywords) swapped for new text, and,
     for a call, ``append`` added as its last argument. None when a comment sits where ``append`` would go."""
     text = module.text(node)

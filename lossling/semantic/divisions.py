@@ -29,9 +29,9 @@ def divisions(module: Module) -> Iterator[Division]:
         for node in module.nodes(ast.BinOp):
             if isinstance(node.op, ast.Div):
                 sites.append(Division(node, node.left, node.right))
-        for node in module.nodes(ast.AugAssign):
-            if isinstance(node.op, ast.Div):
-                sites.append(Division(node, node.target, node.value))
+        for statement in module.nodes(ast.AugAssign):
+            if isinstance(statement.op, ast.Div):
+                sites.append(Division(statement, statement.target, statement.value))
         for call in module.ops("divide"):
             numerator, divisor = call.arg(0, "input", "x", "x1"), call.arg(1, "other", "y", "x2")
             if numerator is not None and divisor is not None:
@@ -58,7 +58,7 @@ def weighted_mean(module: Module, site: Division) -> bool:
 def _uncast(module: Module, node: ast.AST) -> str:
     """The text of a value with dtype changes peeled off (``valid.float()`` -> ``valid``), through names."""
     for _ in range(4):
-        node = module.resolve(node)  # type: ignore[assignment]
+        node = module.resolve(node)
         inner = module.facts.unwrapped(node)
         if inner is None:
             break

@@ -51,6 +51,8 @@ _SCALER = re.compile(r"^torch\.(cuda\.amp|amp)\.GradScaler$")
 _CALL_MARKERS = frozenset({"autocast", "GradScaler", "set_global_policy", "set_policy", "Policy", "set_dtype_policy",
                            "set_default_dtype", "set_floatx", "DTypePolicy"})
 if TYPE_CHECKING:
+    from typing import TypeGuard
+
     from .module import Module
 
 _FRAMEWORK_ROOTS = ("torch", "tensorflow", "keras", "jax", "flax", "numpy", "optax")
@@ -107,9 +109,9 @@ def parameter_default(module: Module, node: ast.AST | None) -> ast.expr | None:
     for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
         if arg.arg == node.id:
             return default
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
         if arg.arg == node.id:
-            return default
+            return kw_default
     return None
 
 
@@ -117,15 +119,16 @@ def _worth_astroid(module: Module, node: ast.Name | ast.Attribute) -> bool:
     """Only what the file alone cannot answer, and only inside the checked project: a name imported from one of
     its modules, or an attribute chain of names (``cfg.lr``, ``self.eps``, ``config.EPS``) rooted at ``self``,
     at a name the file defines, or at such an import. Installed packages (torch's own modules) are never read."""
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    if not isinstance(node, ast.Name):
+    root: ast.expr = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name):
         return False
-    if module.facts.is_receiver(node):
+    if module.facts.is_receiver(root):
         return True
-    scope_node = module.scope_node(node)
+    scope_node = module.scope_node(root)
     for scope in {id(scope_node): scope_node, id(module.tree): module.tree}.values():
-        bindings = module.scope(scope).bindings.get(node.id)
+        bindings = module.scope(scope).bindings.get(root.id)
         if bindings:
             return all(_project_import(module, b.node) if isinstance(b.node, (ast.Import, ast.ImportFrom))
                        else not isinstance(b.node, (ast.FunctionDef, ast.AsyncFunctionDef)) for b in bindings)
@@ -174,9 +177,9 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
     if found is None:
         return None
     root = _package_root(tree.file) if tree.file else None
-    added = root is not None and root not in sys.path
+    added = root if root is not None and root not in sys.path else None
     if added:  # the checked project's own modules are importable from its root while astroid infers
-        sys.path.insert(0, root)
+        sys.path.insert(0, added)
     try:
         with project_only(root, module, module.consulted):
             inferred = list(_limited(found.infer(), 16))
@@ -184,7 +187,7 @@ def _astroid_value(module: Module, node: ast.Name | ast.Attribute) -> float | No
         inferred = []
     finally:
         if added:
-            sys.path.remove(root)
+            sys.path.remove(added)
     for item in inferred:  # the files the values came from: the result cache keys on them too
         location = getattr(getattr(item, "root", lambda: None)(), "file", None)
         if location:
@@ -253,7 +256,7 @@ def _package_root(path: str) -> str:
     return folder
 
 
-def _astroid_node(tree: Any, node: ast.AST) -> Any:
+def _astroid_node(tree: Any, node: ast.Name | ast.Attribute) -> Any:
     """The astroid node at ``node``'s exact position."""
     from astroid import nodes
 
@@ -315,7 +318,7 @@ def _autocast_dtype(module: Module, call: ast.AST) -> str | None:
     return "bfloat16" if device == "cpu" else "float16"
 
 
-def _half_value(module: Module, node: ast.AST) -> str | None:
+def _half_value(module: Module, node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _HALF_STRINGS.get(node.value)
     last = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
@@ -324,12 +327,12 @@ def _half_value(module: Module, node: ast.AST) -> str | None:
     return _HALF_NAMES.get(module.qualname(node) or "")
 
 
-def _calls_in(module: Module, root: ast.AST) -> list[ast.Call]:
+def _calls_in(module: Module, root: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
     """The calls inside ``root`` (the file's call index, cut to ``root``'s lines: no second walk of the tree)."""
     calls = module.nodes(ast.Call)
     if isinstance(root, ast.Module):
         return calls
-    return [c for c in calls if root.lineno <= c.lineno <= root.end_lineno]
+    return [c for c in calls if root.lineno <= c.lineno <= (root.end_lineno or root.lineno)]
 
 
 def _half_in(module: Module, calls: list[ast.Call]) -> str | None:
@@ -440,7 +443,7 @@ def one_minus(module: Module, node: ast.AST | None) -> ast.expr | None:
     return None
 
 
-def repeatable(node: ast.AST | None) -> bool:
+def repeatable(node: ast.AST | None) -> TypeGuard[ast.Name | ast.Attribute]:
     """A name or attribute chain, safe to write twice (``p``, ``self.p``)."""
     while isinstance(node, ast.Attribute):
         node = node.value
@@ -475,7 +478,7 @@ class Guard:
 
     eps: ast.expr
     kind: str
-    at: ast.AST  # where the finding is reported: the clamp call, or the guarded op
+    at: ast.expr  # where the finding is reported: the clamp call, or the guarded op
     tensor: ast.expr | None  # the guarded value
     framework: str
     node: ast.AST | None = None  # the guarded expression (``eps + 1 - p``), for a fix that regroups it
@@ -489,7 +492,7 @@ def guards(module: Module, additive: bool = True) -> list[Guard]:
         eps = one_minus(module, clip_bounds(clip)[1])
         if eps is not None and eps_value(module, eps) is not None:
             found.append(Guard(eps, "one_minus", clip.node, clip.input, clip.framework))
-    sites: list[tuple[ast.AST | None, ast.AST, str]] = [
+    sites: list[tuple[ast.AST | None, ast.expr, str]] = [
         (module.resolve(op.input), op.node, op.framework) for op in module.ops("log", "log2", "log10", "sqrt",
                                                                              "rsqrt")]
     sites += [(module.resolve(div.right), div, file_framework(module)) for div in module.nodes(ast.BinOp)
@@ -518,11 +521,12 @@ def guard_literals(module: Module, guard: Guard, eps: float) -> list[ast.expr]:
         return []
     clip = module.op(guard.at) if guard.kind == "one_minus" else None
     lower = clip_bounds(clip)[0] if clip is not None else None
-    same = isinstance(lower, ast.Constant) and lower.value == eps
-    return [lower, guard.eps] if same else [guard.eps]
+    if isinstance(lower, ast.Constant) and lower.value == eps:
+        return [lower, guard.eps]
+    return [guard.eps]
 
 
-def _one_plus(module: Module, node: ast.AST | None, at: ast.AST, framework: str) -> Guard | None:
+def _one_plus(module: Module, node: ast.AST | None, at: ast.expr, framework: str) -> Guard | None:
     """``eps + 1 - p``, ``(1 + eps) - p`` (Python groups the first as the second), in any spelling
     (``torch.sub(1 + eps, p)``): (the eps, ``p``)."""
     difference = module.arith(node)
@@ -536,7 +540,7 @@ def _one_plus(module: Module, node: ast.AST | None, at: ast.AST, framework: str)
     return None
 
 
-def _additive(module: Module, node: ast.AST | None, at: ast.AST, framework: str) -> Guard | None:
+def _additive(module: Module, node: ast.AST | None, at: ast.expr, framework: str) -> Guard | None:
     total = module.arith(node)
     if total is not None and total.op is ast.Add and total.right is not None:
         for eps, other in ((total.right, total.left), (total.left, total.right)):
@@ -545,7 +549,7 @@ def _additive(module: Module, node: ast.AST | None, at: ast.AST, framework: str)
     clip = module.op(node)
     if clip is not None and clip.op in ("clamp", "clip", "clamp_min", "maximum"):
         lower = clip_bounds(clip)[0]
-        if eps_value(module, lower) is not None:
+        if lower is not None and eps_value(module, lower) is not None:
             return Guard(lower, "additive", at, clip.input, framework, node)
     return None
 

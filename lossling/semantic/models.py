@@ -260,13 +260,13 @@ class _Reader:
             return Head(self._activation(spec) or "other", call, "keras", self._tagged(spec))
         return None
 
-    def _tagged(self, spec: ast.AST | None) -> bool:
+    def _tagged(self, spec: ast.expr | None) -> bool:
         if _string(spec) is not None:
             return True
         qualname = self.module.qualname(spec) if spec is not None else None
         return qualname is not None and qualname.startswith(("keras.", "tensorflow.keras."))
 
-    def _activation(self, spec: ast.AST | None) -> str | None:
+    def _activation(self, spec: ast.expr | None) -> str | None:
         """``activation=`` of a Keras layer: None/"linear" is linear, else the op a string or function names."""
         if spec is None or (isinstance(spec, ast.Constant) and spec.value is None):
             return "linear"

@@ -23,6 +23,7 @@ from .scopes import PARENT, SCOPE_NODES, Index, Scope, build_index, callee_name
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _Node = TypeVar("_Node", bound=ast.AST)
+_Found = TypeVar("_Found", bound="ast.AST | None")
 _LIST_METHODS = frozenset({"sort", "count", "index", "copy"})  # methods Python's own containers have too
 _INPUT_KEYWORDS = ("input", "x", "logits", "features", "a", "tensor", "inputs")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -429,19 +430,20 @@ class Module:
                             self._class_attrs.setdefault(id(cls), {}).setdefault(target.attr, []).append(value)
         return self._class_attrs
 
-    def resolve(self, node: ast.AST | None, depth: int = 8) -> ast.AST | None:
+    def resolve(self, node: _Found, depth: int = 8) -> _Found | ast.expr:
         """Follow names and ``self`` attributes to the single expression they were assigned."""
+        found: _Found | ast.expr = node
         while depth > 0:
-            if isinstance(node, ast.Name):
-                value = self.binding_value(node)
-            elif isinstance(node, ast.Attribute):
-                value = self.attribute_value(node)
+            if isinstance(found, ast.Name):
+                value = self.binding_value(found)
+            elif isinstance(found, ast.Attribute):
+                value = self.attribute_value(found)
             else:
-                return node
+                return found
             if value is None:
-                return node
-            node, depth = value, depth - 1
-        return node
+                return found
+            found, depth = value, depth - 1
+        return found
 
     # ----- tensors --------------------------------------------------------------------------------------------
     def is_tensor(self, node: ast.AST | None) -> bool:

@@ -113,7 +113,7 @@ class _Walk:
         if isinstance(parent, ast.IfExp) and node is not parent.test:
             return self.value(parent)
         if isinstance(parent, (ast.List, ast.Tuple)) and isinstance(module.parent(parent), ast.Call):
-            return self._summed(module.parent(parent), parent)  # type: ignore[arg-type]
+            return self._summed(module.parent(parent), parent)
         if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is node:
             if isinstance(parent, ast.NamedExpr):
                 return self.value(parent) or any(self.definition(d) for d in self._defs_made(parent))
