@@ -72,22 +72,10 @@ def spell_beside(module: Module, call: OpCall, name: str, op: str | None = None)
 
 
 def movable(module: Module, node: ast.AST, to: ast.AST) -> bool:
-    """Whether ``node`` (an expression assigned earlier) evaluates to the same value at ``to``: every name in it
-    is bound at most once in its scope and it calls nothing but framework operations. An expression already
-    inside ``to`` stays where it is, so it always qualifies."""
-    if any(ancestor is to for ancestor in module.ancestors(node)):
-        return True
-    if module.scope_node(node) is not module.scope_node(to):
-        return False
-    scope = module.scope(module.scope_node(node))
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and len(scope.bindings.get(child.id, ())) > 1:
-            return False
-        if isinstance(child, ast.Call) and module.op(child) is None:
-            return False
-        if isinstance(child, ast.NamedExpr):
-            return False
-    return True
+    """Whether ``node`` (an expression assigned earlier) can be written again at ``to`` with the same value
+    (``Facts.same_at``: nothing in it reassigned or changed in place on the way, no call with side effects). An
+    expression already inside ``to`` stays where it is, so it always qualifies."""
+    return any(ancestor is to for ancestor in module.ancestors(node)) or module.facts.same_at(node, to)
 
 
 def respelled(module: Module, call: OpCall, name: str) -> tuple[str, Import | None] | None:

@@ -162,6 +162,29 @@ def test_same_at_stops_at_in_place_change():
     assert module.facts.same_at(module.nodes(ast.Assign)[0].value, module.nodes(ast.Return)[0].value)
 
 
+@pytest.mark.parametrize("body, same", [
+    # a loop: the softmax of the previous round is logged after z changed (equal definitions at both ends)
+    ("out = []\nfor i in range(2):\n    if i:\n        out.append(torch.log(p))\n    p = torch.softmax(z, 1)\n"
+     "    z = z * 2", False),
+    ("for x in z:\n    w = x * 2\n    p = torch.softmax(w, 1)\n    out = torch.log(p)", True),  # same round
+    ("for x in z:\n    w = x * 2\n    if c:\n        p = torch.softmax(w, 1)\n    out = torch.log(p)", False),
+    ("p = torch.softmax(self.w, 1)\nself.w = self.w * 2\nout = torch.log(p)", False),  # an attribute
+    ("p = torch.softmax(self.w, 1)\nself.w.data.mul_(2)\nout = torch.log(p)", False),
+    ("p = torch.softmax(self.w, 1)\nself.v = 2\nout = torch.log(p)", True),
+    ("w = z.view(-1)\np = torch.softmax(w, 0)\nz.mul_(2)\nout = torch.log(p)", False),  # w is z
+    ("w = z.float()\np = torch.softmax(w, 0)\nz.mul_(2)\nout = torch.log(p)", False),  # float() may be z
+    ("w = z.clone()\np = torch.softmax(w, 0)\nz.mul_(2)\nout = torch.log(p)", True),
+    ("w = z if c else -z\np = torch.softmax(w / G, 0)\nout = torch.log(p)", True),  # a global, a join
+    ("p = torch.softmax(w.add_(1), 0)\nout = torch.log(p)", False),  # would run the in-place add twice
+])
+def test_same_at_follows_loops_aliases_and_attributes(body, same):
+    source = "import torch\nG = 2\ndef f(self, z, c, w):\n" + textwrap.indent(body, "    ") + "\n"
+    module = _module(source)
+    softmax = next(n for n in module.nodes(ast.Call) if ast.unparse(n.func) == "torch.softmax")
+    log = next(n for n in module.nodes(ast.Call) if ast.unparse(n.func) == "torch.log")
+    assert module.facts.same_at(softmax, log) is same
+
+
 def test_a_mutating_library_function_mutates_its_argument():
     assert dataflow.in_place("zeros_") and not dataflow.in_place("_private") and not dataflow.in_place("__call__")
 

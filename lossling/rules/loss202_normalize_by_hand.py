@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import stable_call
+from ..rewrite import movable, stable_call
 from ..rule import Rule, Safety
 from ..semantic.divisions import Division, divisions
 from ..semantic.module import Module, OpCall
@@ -56,6 +56,8 @@ class NormalizeByHand(Rule):
     def _normalize_fix(self, module: Module, site: Division, norm: OpCall, top: ast.expr) -> Fix | None:
         if module.resolve(site.divisor) is not top:
             return None  # a reshaped norm (n[:, None]): report only
+        if not movable(module, top, site.node):
+            return None  # the x the norm was taken of changed before the division
         axis, keep = _norm_axis(norm)
         framework = "torch" if norm.kind == "method" else norm.framework
         x = module.text(site.numerator)
@@ -96,6 +98,8 @@ class NormalizeByHand(Rule):
 
     def _cosine_fix(self, module: Module, site: Division, dot: OpCall, a: ast.expr, b: ast.expr,
                     norm_a: OpCall, norm_b: OpCall) -> Fix | None:
+        if not all(movable(module, n, site.node) for n in (a, b, norm_a.node, norm_b.node)):
+            return None  # a or b changed between the dot product or a norm and the division
         axis = reduction_axis(dot)
         if axis is None or keeps_dims(dot) or any(_norm_axis(n)[1] for n in (norm_a, norm_b)):
             return None

@@ -183,23 +183,61 @@ class Facts:
         return None if env is None else env.get(name, frozenset())
 
     def same_at(self, expression: ast.AST, at: ast.AST) -> bool:
-        """Whether ``expression`` (written at an earlier statement) still has the same value at ``at``: every
-        name in it reaches ``at`` with exactly the definitions it had where it is written (no reassignment, no
-        in-place change between), and it calls nothing that could have side effects (only framework ops)."""
-        if self.flow_of(expression) is not self.flow_of(at):
+        """Whether ``expression`` (written at an earlier statement) still has the same value at ``at``, the
+        precondition of a fix that moves it there: it calls nothing that could have side effects (only framework
+        ops, casts and views), and no name in it, nor a name one of them aliases (``w = z``, ``w = z.view(-1)``),
+        nor an attribute it reads (``self.w``), is reassigned or changed in place (``w.mul_(2)``, ``w[m] = 0``)
+        on a path from it to ``at``."""
+        flow = self.flow_of(expression)
+        start, end = self.statement(expression), self.statement(at)
+        if flow is None or flow is not self.flow_of(at) or start is None or end is None:
             return False
+        names: dict[str, frozenset[Def]] = {}
         for child in ast.walk(expression):
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
-                if self.module.qualname(child) is not None:
-                    continue  # a module: torch, F
-                here = self.flow_of(child).reach.get(id(child))  # type: ignore[union-attr]
-                if here is None or self.reaching_at(child.id, at) != here:
-                    return False
-            elif isinstance(child, ast.Call) and self.module.op(child) is None and not self._pure_method(child):
+                if self.module.qualname(child) is None:  # not a module: torch, F
+                    names[child.id] = names.get(child.id, frozenset()) | flow.reach.get(id(child), frozenset())
+            elif isinstance(child, ast.Call) and (self.module.op(child) is None and not self._pure_method(child) or (
+                    isinstance(child.func, ast.Attribute) and dataflow.in_place(child.func.attr))):
+                return False  # a call that may change something, or that would run twice
+            elif isinstance(child, ast.NamedExpr):
                 return False
-            elif isinstance(child, (ast.NamedExpr, ast.Attribute)) and isinstance(child, ast.NamedExpr):
+            elif isinstance(child, ast.Attribute) and self.module.qualname(child) is None and _changed_attribute(
+                    flow.scope, child):
+                return False
+        todo = list(names)
+        while todo:  # w = z: an in-place change of z changes w
+            for d in names[todo.pop()]:
+                base = _alias_of(d.value) if d.kind == "assign" else None
+                if base is not None and base not in names:
+                    names[base] = self.reaching_at(base, d.node) or frozenset()
+                    todo.append(base)
+        for name, here in names.items():
+            there = self.reaching_at(name, at)
+            if there is None or there != here or not all(self._before_in_loop(d, start, end) for d in there):
                 return False
         return True
+
+    def _before_in_loop(self, d: Def, start: ast.stmt, end: ast.stmt) -> bool:
+        """Whether definition ``d``, which reaches both ``start`` and ``end``, cannot run between them. Equal
+        definitions at both ends prove that except in a loop around ``start``: a definition in the loop may run
+        after ``start`` and come round to ``end`` (``for ...: use(p); p = f(z); z = g()``). It cannot when it is
+        written before ``start`` and ``end`` follows ``start`` in the same block (every path from ``start`` to
+        ``end`` then runs the statements between them, and only them)."""
+        loops = []
+        for ancestor in self.module.ancestors(start):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)):
+                break
+            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
+                loops.append(ancestor)
+        if not loops:
+            return True
+        inside = {id(d.node), *(id(a) for a in self.module.ancestors(d.node))}
+        if not any(id(loop) in inside for loop in loops):
+            return True
+        written_before = (getattr(d.node, "lineno", 0), getattr(d.node, "col_offset", 0)) < (
+            start.lineno, start.col_offset)
+        return written_before and _follows(self.module, start, end)
 
     def _pure_method(self, call: ast.Call) -> bool:
         func = call.func
@@ -1942,3 +1980,53 @@ def _root_holding(folder: str, top: str) -> str | None:
 
 
 Transfer = Callable[..., Value]
+
+
+def _alias_of(value: ast.AST | None) -> str | None:
+    """The name a value shares storage with: a plain copy or view (``dataflow.alias_base``), or a cast, which
+    returns its receiver itself when the dtype already matches (``z.float()`` of a float32 ``z``)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
+            value.func.attr in _CASTS or value.func.attr in ("to", "type_as", "contiguous")):
+        return dataflow.root_name(value.func.value)
+    return dataflow.alias_base(value)
+
+
+def _changed_attribute(scope: ast.AST, attribute: ast.Attribute) -> bool:
+    """Whether ``scope`` assigns, or changes in place, the attribute read by ``attribute`` (``self.w = ...``,
+    ``self.w[i] = 0``, ``self.w.mul_(2)``): data flow follows local names only, so this is asked of the whole
+    function."""
+    key = ast.dump(attribute.value), attribute.attr
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dataflow.in_place(node.func.attr):
+            target: ast.AST = node.func.value
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            target = node
+        else:
+            continue
+        while True:  # x[i], x.view(-1), x.data: x itself
+            if isinstance(target, ast.Attribute) and (ast.dump(target.value), target.attr) == key:
+                return True
+            if isinstance(target, ast.Subscript) or (isinstance(target, ast.Attribute) and
+                                                     target.attr in dataflow.VIEWS):
+                target = target.value
+            elif isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute) and (
+                    target.func.attr in dataflow.VIEWS):
+                target = target.func.value
+            else:
+                break
+    return False
+
+
+def _follows(module: "Module", start: ast.stmt, end: ast.stmt) -> bool:  # type: ignore[name-defined]  # noqa: F821
+    """Whether ``end`` is, or is inside, a statement after ``start`` in the block that holds ``start``."""
+    if end is start:
+        return True
+    parent = module.parent(start)
+    for node in (end, *module.ancestors(end)):
+        if module.parent(node) is parent:
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                block = getattr(parent, field, None)
+                if isinstance(block, list) and any(s is start for s in block):
+                    return any(s is node for s in block[block.index(start) + 1:])
+            return False
+    return False

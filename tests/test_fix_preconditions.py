@@ -1,0 +1,88 @@
+"""Regression tests for fixes that broke working code (issue 13, items 1 and 6), run with real torch: each case
+quotes the numbers the old fix got wrong, requires the finding to stay, and requires what ``lossling fix`` (safe
+and unsafe) writes to compute what the original computed."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import check, fix
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+HEADER = "import math\nimport torch\nimport torch.nn.functional as F\n\n\n"
+
+
+def _run(source: str, *args):
+    namespace: dict = {}
+    exec(compile(source, "<fixed>", "exec"), namespace)  # noqa: S102 - the test's own code
+    return namespace["f"](*(a.clone() for a in args))  # fresh inputs: the functions change them in place
+
+
+def _same(source: str, *args) -> None:
+    """Safe and unsafe fixes of ``source`` compute what it computes (values, shape, dtype) on ``args``."""
+    want = _run(source, *args)
+    for unsafe in (False, True):
+        got = _run(fix(source, unsafe=unsafe), *args)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        torch.testing.assert_close(got, want, equal_nan=True)
+
+
+Z = torch.tensor([[1.0, 2.0, 3.0]])
+# (rule, body of f, inputs, what the original returns, what the old fix returned)
+MUTATED = [
+    ("LOSS102", "w = z.clone()\np = F.softmax(w, dim=1)\nw.mul_(2.0)  # the change\nreturn torch.log(p)",
+     (Z,), [[-2.408, -1.408, -0.408]], [[-4.143, -2.143, -0.143]]),  # old fix: F.log_softmax(w, dim=1)
+    ("LOSS106", "t = 1 + z\nz.zero_()  # the change\nreturn torch.log(t)",
+     (torch.tensor([1e-3, 0.5]),), [1e-3, 0.4055], [0.0, 0.0]),  # old fix: torch.log1p(z)
+    ("LOSS103", "w = z.clone()\np = torch.sigmoid(w)\nw.mul_(2.0)  # the change\nreturn torch.log(p)",
+     (torch.tensor([-1.0, 0.0, 2.0]),), [-1.3133, -0.6931, -0.1269], [-2.1269, -0.6931, -0.0181]),
+    ("LOSS104", "w = z.clone()\np = torch.sigmoid(w)\nw.add_(1.0)  # the change\n"
+                "return -(y * torch.log(p) + (1 - y) * torch.log(1 - p))",
+     (torch.tensor([-1.0, 0.0, 2.0]), torch.tensor([0.0, 1.0, 1.0])), [0.3133, 0.6931, 0.1269],
+     [0.6931, 0.3133, 0.0486]),  # old fix: F.binary_cross_entropy_with_logits(w, y, reduction="none")
+    ("LOSS108", "w = z.clone()\ne = torch.exp(w)\nw.zero_()  # the change\nreturn torch.log(e.sum(1))",
+     (torch.tensor([[0.0, 1.0, 2.0]]),), [2.4076], [1.0986]),  # old fix: w.logsumexp(1)
+    ("LOSS112", "w = z.clone()\nc = torch.cosh(w)\nw.zero_()  # the change\nreturn torch.log(c)",
+     (torch.tensor([[0.0, 1.0, 2.0]]),), [[0.0, 0.4338, 1.3250]], [[0.0, 0.0, 0.0]]),
+    # x / norm(x) and the cosine by hand (unsafe fixes, but they must still compute the same on a nonzero x)
+    ("LOSS202", "n = z.norm(dim=1, keepdim=True)\nz = z * 2  # the change\nreturn z / n",
+     (torch.tensor([[3.0, 4.0]]),), [[1.2, 1.6]], [[0.6, 0.8]]),  # old fix: F.normalize(z, dim=1)
+    ("LOSS202", "dot = (z * y).sum(1)\nnz = z.norm(dim=1)\nny = y.norm(dim=1)\nz.add_(1)  # the change\n"
+                "return dot / (nz * ny)",
+     (torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]])), [0.7071], [0.9487]),  # F.cosine_similarity(z, y)
+    # the change reaches the name through an alias: v is z, so v.mul_ changes the z the softmax read
+    ("LOSS102", "p = F.softmax(z, dim=1)\nv = z\nv.mul_(2.0)\nreturn torch.log(p)",
+     (Z,), [[-2.408, -1.408, -0.408]], [[-4.143, -2.143, -0.143]]),
+    # ... and the other way round: w is z (a view), so z.mul_ changes w
+    ("LOSS102", "w = z.view(1, 3)\np = F.softmax(w, dim=1)\nz.mul_(2.0)\nreturn torch.log(p)",
+     (Z,), [[-2.408, -1.408, -0.408]], [[-4.143, -2.143, -0.143]]),
+    # a loop: the softmax of the previous round is logged after z changed
+    ("LOSS102", "out = []\nfor i in range(2):\n    if i:\n        out.append(torch.log(p))\n"
+                "    p = F.softmax(z, dim=1)\n    z = z * 2\nreturn out[0]",
+     (Z,), [[-2.408, -1.408, -0.408]], [[-4.143, -2.143, -0.143]]),
+]
+
+
+def _source(body: str, params: str) -> str:
+    return HEADER + f"def f({params}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+@pytest.mark.parametrize("code, body, args, original, old_fix", MUTATED, ids=lambda v: v if isinstance(
+    v, str) and v.startswith("LOSS") else "")
+def test_no_fix_moves_an_expression_across_a_change_of_its_inputs(code, body, args, original, old_fix):
+    source = _source(body, "z, y" if len(args) == 2 else "z")
+    assert code in {f.code for f in check(source)}  # the finding stays
+    torch.testing.assert_close(_run(source, *args), torch.tensor(original), atol=1e-3, rtol=0)
+    _same(source, *args)  # the old fix gave old_fix instead
+    assert not torch.allclose(torch.tensor(original), torch.tensor(old_fix), atol=1e-3)
+
+
+@pytest.mark.parametrize("code, body, args, original, old_fix", MUTATED[:8], ids=lambda v: v if isinstance(
+    v, str) and v.startswith("LOSS") else "")
+def test_without_the_change_the_fix_is_offered_and_exact(code, body, args, original, old_fix):
+    lines = [line for line in body.splitlines() if "# the change" not in line]
+    source = _source("\n".join(lines), "z, y" if len(args) == 2 else "z")
+    assert fix(source, unsafe=code == "LOSS202") != source
+    _same(source, *args)
