@@ -16,6 +16,12 @@ from ..semantic.patterns import keeps_dims, reduction_axis, square_base
 _ORDER_TWO = (None, 2.0)
 
 
+# The stable spelling each framework ships (JAX has none: the message says what to compute)
+_NORMALIZE = {"torch": "F.normalize", "tf": "tf.math.l2_normalize", "keras": "keras.ops.normalize"}
+_COSINE = {"torch": "F.cosine_similarity", "tf": "a sum of tf.math.l2_normalize products",
+           "keras": "a sum of keras.ops.normalize products"}
+
+
 class NormalizeByHand(Rule):
     code = "LOSS202"
     name = "normalize-by-hand"
@@ -39,7 +45,7 @@ class NormalizeByHand(Rule):
             cosine = self._cosine(module, site)
             if cosine is not None:
                 fix = self._cosine_fix(module, site, *cosine)
-                stable = "cosine_similarity" if kind == "torch" else "a sum of l2_normalize products"
+                stable = _COSINE.get(kind, "a product of vectors divided by max(norm, eps)")
                 yield self.finding(module, site.node, "cosine similarity by hand is 0 / 0 = NaN (value and "
                                    f"gradient) when either vector is 0; use {stable}", fix)
                 continue
@@ -47,10 +53,9 @@ class NormalizeByHand(Rule):
             if norm is None or not _same(module, norm[0], site.numerator) or norm[1].framework in ("numpy", "scipy"):
                 continue
             fix = self._normalize_fix(module, site, norm[1], norm[2])
-            stable = "F.normalize" if kind == "torch" else "l2_normalize"
+            stable = _NORMALIZE.get(kind, "x / max(norm(x), eps)")
             yield self.finding(module, site.node, f"x / norm(x) is 0 / 0 = NaN (value and gradient) for a zero "
-                               f"vector; use {stable}, which divides by max(norm, eps)",
-                               fix)
+                               f"vector; use {stable}, which divides by max(norm, eps)", fix)
 
     # ----- x / norm(x) ------------------------------------------------------------------------------------------
     def _normalize_fix(self, module: Module, site: Division, norm: OpCall, top: ast.expr) -> Fix | None:

@@ -11,6 +11,7 @@ from ..rule import Rule, Safety
 from ..semantic import context
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import pure
+from ..semantic.values import Zero
 
 # Ops singular at some input, and an input value where each is finite with a finite derivative.
 _SAFE_INPUT = {"log": "1.0", "log2": "1.0", "log10": "1.0", "sqrt": "1.0", "rsqrt": "1.0", "acos": "0.0",
@@ -111,11 +112,20 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
                 op = call.op
         if operand is None or module.const(operand) is not None or module.facts.value(operand).kind == "number":
             continue
+        if op not in ("acos", "asin", "atanh") and _defined_nonzero(module, operand):
+            continue  # the branch is finite anyway: every definition keeps it from 0 (clamp(x, min=1), x + eps)
         if ast.dump(operand) in tested or ast.dump(module.resolve(operand)) in tested:
             excluded = _holds_at_singularity(module, cond, operand, op)
             if excluded is None or excluded is taken_is_false:
                 return node, operand, op
     return None
+
+
+def _defined_nonzero(module: Module, operand: ast.expr) -> bool:
+    """Whether every definition of the name ``operand`` is nonzero, before the where's own test refines it."""
+    facts = module.facts
+    definitions = facts.definitions(operand) if isinstance(operand, ast.Name) else frozenset()
+    return bool(definitions) and all(facts.of_def(d).zero is Zero.NEVER for d in definitions)
 
 
 def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op: str) -> bool | None:

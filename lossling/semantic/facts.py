@@ -458,9 +458,9 @@ class Facts:
         annotation = getattr(arg, "annotation", None)
         if annotation is not None:
             found = self._annotated(annotation)
-        if found is UNKNOWN and d.value is not None:
+        if found.kind in (None, "number") and d.value is not None:
             default = self.value(d.value)
-            if default.kind == "number":  # the default says what the author expects (eps=1e-8)
+            if default.kind == "number":  # the default says what the author expects (eps: float = 1e-8)
                 found = default
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and (found.kind is None or (
                 d.value is not None and found.kind == "number")):
