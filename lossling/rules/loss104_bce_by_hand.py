@@ -100,10 +100,10 @@ class BceByHand(Rule):
             if fixed is not None:
                 return Fix((Edit(module.span(top), fixed[0]),), Safety.UNSAFE, tuple(i for i in fixed[1:] if i))
         clipped = _clipped(module, bce.p, framework)
-        if clipped is None:
-            return None
         inner = one_minus(module, bce.log_q.input)
-        edits = (Edit(module.span(bce.log_p.input), clipped[0]), Edit(module.span(inner), clipped[0]))
+        if clipped is None or inner is None:
+            return None
+        edits = (Edit(module.span(bce.p), clipped[0]), Edit(module.span(inner), clipped[0]))
         return Fix(edits, Safety.UNSAFE, (clipped[1],) if clipped[1] else ())
 
 
@@ -112,23 +112,23 @@ def _match(module: Module, chain: ast.expr) -> Bce | None:
     found = []
     for sign, term in terms(chain, module=module):
         factor_sign, parts = factors(term, module)
-        logs = [(i, module.op(f)) for i, f in enumerate(parts) if module.op(f) is not None and module.op(f).op == "log"]
+        logs = [(i, op) for i, op in enumerate(module.op(f) for f in parts) if op is not None and op.op == "log"]
         if len(logs) != 1:
             continue
         index, log = logs[0]
         if log.input is None:
             continue
-        found.append((sign * factor_sign, log, parts[:index] + parts[index + 1:]))
-    for sign_p, log_p, rest_p in found:
-        for sign_q, log_q, rest_q in found:
-            p = one_minus(module, log_q.input)
-            if log_p is log_q or sign_p != sign_q or p is None or not same(module, p, log_p.input):
+        found.append((sign * factor_sign, log, log.input, parts[:index] + parts[index + 1:]))
+    for sign_p, log_p, input_p, rest_p in found:
+        for sign_q, log_q, input_q, rest_q in found:
+            p = one_minus(module, input_q)
+            if log_p is log_q or sign_p != sign_q or p is None or not same(module, p, input_p):
                 continue
             for y in rest_p:
                 for other in rest_q:
                     if same(module, one_minus(module, other), y):
                         exact = len(found) == 2 == len(terms(chain, module=module)) and len(rest_p) == 1 == len(rest_q)
-                        return Bce(chain, log_p, log_q, log_p.input, y, sign_p, exact)
+                        return Bce(chain, log_p, log_q, input_p, y, sign_p, exact)
     return None
 
 
@@ -178,9 +178,10 @@ def _whole(module: Module, bce: Bce, top: ast.expr, framework: str, api: tuple[s
         if inner.sign * after.sign != outer.sign:
             return None
         loss = text
-        text = rewritten(module, reductions[-1].node, {inner.top: loss})
-        if text is None:
+        wrapped = rewritten(module, reductions[-1].node, {inner.top: loss})
+        if wrapped is None:
             return None
+        text = wrapped
         if reductions[-1].kind == "method":  # (-(y*log(p) + ...)).mean(1): the grouping parentheses go too
             text = text.replace(f"({loss})", loss, 1)
     return ("-" + text if sign < 0 else text), spelled[1]

@@ -57,7 +57,7 @@ class CategoricalCeByHand(Rule):
         if arg is softmax.node:
             return Fix((Edit(module.span(log.node), spelled[0]),), Safety.SAFE, (spelled[1],) if spelled[1] else ())
         picked = _picked(module, arg)  # log(p[i, t]) / log(p.gather(1, t)) with p the softmax
-        if picked is None or arg is not log.input:
+        if picked is None or arg is None or arg is not log.input:
             return None
         text = rewritten(module, arg, {picked: spelled[0]})
         if text is None:
@@ -108,14 +108,14 @@ def _sparse(module: Module, log: OpCall):
         softmax = module.op_of(picked, "softmax") if picked is not None else None
         if softmax is None:
             return None
-        node = log.node
+        node: ast.expr = log.node
     else:
         parent = module.parent(log.node)
         if isinstance(parent, ast.Subscript) and parent.value is log.node:
             node = parent
         elif isinstance(parent, ast.Attribute) and parent.attr == "gather" and isinstance(
-                module.parent(parent), ast.Call):
-            node = module.parent(parent)
+                gather := module.parent(parent), ast.Call):
+            node = gather
         else:
             return None
     outer = wrappers(module, node)
@@ -163,7 +163,8 @@ def _with_logits(module: Module, softmax: OpCall, product: ast.expr, sign: int, 
     text = api[1].format(f=spelled[0], z=module.text(z), y=module.text(labels[0]), r='"none"')
     if everything and framework != "torch":  # a sum over everything: sum the per-example losses instead
         target = _negations_up(module, first.node)
-        body = rewritten(module, first.node, {_inner_top(module, product, first): text})
+        inner = _inner_top(module, product, first)
+        body = rewritten(module, first.node, {inner: text}) if inner is not None else None
         if body is None:
             return None
         text = body if sign * _negations(module, product, target) < 0 else "-" + body
@@ -182,23 +183,26 @@ def _with_logits(module: Module, softmax: OpCall, product: ast.expr, sign: int, 
     return Fix((Edit(module.span(target), text),), Safety.SAFE, (spelled[1],) if spelled[1] else ())
 
 
-def _inner_top(module: Module, product: ast.expr, reduction: OpCall) -> ast.expr:
+def _inner_top(module: Module, product: ast.expr, reduction: OpCall) -> ast.expr | None:
     """The argument of ``reduction`` that holds ``product`` (``product`` with the negations right around it)."""
-    node = product
-    while module.parent(node) is not None and formulas.reduction_of(module, node) is not reduction:
+    node: ast.AST | None = product
+    while isinstance(node, ast.expr):
+        if formulas.reduction_of(module, node) is reduction:
+            return node
         node = module.parent(node)
-    return node
+    return None
 
 
 def _negations_up(module: Module, node: ast.expr) -> ast.expr:
-    while isinstance(module.parent(node), ast.UnaryOp) and isinstance(module.parent(node).op, ast.USub):
-        node = module.parent(node)
+    while isinstance(parent := module.parent(node), ast.UnaryOp) and isinstance(parent.op, ast.USub):
+        node = parent
     return node
 
 
 def _negations(module: Module, inner: ast.AST, outer: ast.AST) -> int:
     """The product of the unary minuses (and ``* -1``) on the way from ``inner`` up to ``outer`` (inclusive)."""
-    sign, node = 1, inner
+    sign = 1
+    node: ast.AST | None = inner
     while node is not outer and node is not None:
         node = module.parent(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -217,8 +221,8 @@ def _unary(call: OpCall) -> bool:
 
 
 def _axis(module: Module, softmax: OpCall, framework: str) -> int | None:
-    if softmax.kind == "module":
-        ctor = softmax.ctor
+    ctor = softmax.ctor
+    if ctor is not None:  # a module instance: the axis is the constructor's
         node = ctor.args[0] if ctor.args else softmax.keyword("dim")
     else:
         node = softmax.arg(1, "dim", "axis")

@@ -46,9 +46,9 @@ class LogSumExpByHand(Rule):
                 yield found
 
     # ----- log(exp(x)) ---------------------------------------------------------------------------------------
-    def _roundtrip(self, module: Module, log: OpCall, inner: ast.AST) -> Finding | None:
+    def _roundtrip(self, module: Module, log: OpCall, inner: ast.AST | None) -> Finding | None:
         exp = module.op_of(inner, "exp", follow=False)
-        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input):
+        if exp is None or not unary(exp) or exp.input is None or not tensor_operand(module, exp, exp.input):
             return None
         fix = None
         if movable(module, exp.node, log.node):
@@ -57,12 +57,13 @@ class LogSumExpByHand(Rule):
                                               "it is x", fix)
 
     # ----- log(sum(exp(x), d)) and log(mean(exp(x), d)) ------------------------------------------------------
-    def _reduction(self, module: Module, log: OpCall, inner: ast.AST) -> Finding | None:
+    def _reduction(self, module: Module, log: OpCall, inner: ast.AST | None) -> Finding | None:
         reduction = module.op_of(inner, "sum", "mean", follow=False)
         if reduction is None:
             return None
         exp = module.op_of(reduction.input, "exp")
-        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or _stable(module, exp):
+        if exp is None or not unary(exp) or exp.input is None or not tensor_operand(module, exp, exp.input) or (
+                _stable(module, exp)):
             return None
         fix = None
         if movable(module, reduction.node, log.node) and movable(module, exp.node, log.node):
@@ -74,7 +75,7 @@ class LogSumExpByHand(Rule):
     def _reduction_fix(self, module: Module, log: OpCall, reduction: OpCall, x: ast.expr) -> Fix | None:
         framework = reduction.framework
         rest = reduction_rest(module, reduction, 2 if framework in _KEEPDIMS_POSITIONAL else 1)
-        if rest is None:
+        if rest is None or reduction.input is None:
             return None
         axis = reduction_axis(reduction)
         imports: list[Import | None] = []
@@ -87,13 +88,15 @@ class LogSumExpByHand(Rule):
             if rest:
                 return None
             flat = f"{atom(module, x)}.flatten()"
-            text = f"{flat}.logsumexp(0)" if method else f"{spelled[0]}({flat}, 0)"
-        elif method:  # keep the reduction's arguments as written, comments included
+            text = f"{flat}.logsumexp(0)" if spelled is None else f"{spelled[0]}({flat}, 0)"
+        elif spelled is None:  # a torch method: keep the reduction's arguments as written, comments included
             text = f"{atom(module, x)}.logsumexp{call_args(module, reduction.node)}"
         elif reduction.kind == "method":  # arr.sum(axis) on a NumPy/JAX array
             text = f"{spelled[0]}({', '.join([module.text(x)] + rest)})"
         else:
             call = rewritten(module, reduction.node, {reduction.input: module.text(x)})
+            if call is None:
+                return None
             text = spelled[0] + call[len(module.text(reduction.node.func)):]
         if spelled is not None:
             imports.append(spelled[1])
@@ -135,7 +138,7 @@ class LogSumExpByHand(Rule):
         return f"{log[0]}({size})", [log[1]]
 
     # ----- log(exp(a) + exp(b)) ------------------------------------------------------------------------------
-    def _addexp(self, module: Module, log: OpCall, inner: ast.AST) -> Finding | None:
+    def _addexp(self, module: Module, log: OpCall, inner: ast.AST | None) -> Finding | None:
         if not (isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Add)):
             return None
         a, b = module.op_of(inner.left, "exp"), module.op_of(inner.right, "exp")
@@ -153,7 +156,7 @@ class LogSumExpByHand(Rule):
 
     def _addexp_fix(self, module: Module, log: OpCall, a: OpCall, b: OpCall) -> Fix | None:
         framework = "torch" if a.kind == "method" else a.framework
-        if framework != ("torch" if b.kind == "method" else b.framework):
+        if framework != ("torch" if b.kind == "method" else b.framework) or a.input is None or b.input is None:
             return None
         args = f"{module.text(a.input)}, {module.text(b.input)}"
         if framework in ("tf", "tf1"):  # TensorFlow has no logaddexp; stacking needs equal shapes (no broadcast)

@@ -37,10 +37,12 @@ class SqrtAtZero(Rule):
             fix = self._fix(module, root, radicand, framework)
             yield self.finding(module, root, _message(module, radicand), fix)
         for norm in module.ops("norm"):
-            if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and _difference(module, norm.input):
-                if module.facts.guarded(norm.input) or not context.differentiated(module, norm.node):
+            vector = norm.input
+            if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and vector is not None and (
+                    _difference(module, vector)):
+                if module.facts.guarded(vector) or not context.differentiated(module, norm.node):
                     continue
-                fix = self._norm_fix(module, norm)
+                fix = self._norm_fix(module, norm, vector)
                 yield self.finding(module, norm.node, f"the {norm.framework} norm of a difference has a NaN "
                                    "gradient where the two are equal (distance 0); add an eps under its square root",
                                    fix)
@@ -58,10 +60,10 @@ class SqrtAtZero(Rule):
             found.append((call.node, call.input, framework))
         for node in module.nodes(ast.BinOp):
             if isinstance(node.op, ast.Pow) and _fractional(module, node.right) and module.is_tensor(node.left):
-                framework = {"tf": "tf", "keras": "keras", "torch": "torch", "jax": "jax"}.get(
+                kind = {"tf": "tf", "keras": "keras", "torch": "torch", "jax": "jax"}.get(
                     module.facts.value(node.left).kind or "")
-                if framework in _DIFFERENTIABLE:
-                    found.append((node, node.left, framework))
+                if kind in _DIFFERENTIABLE:
+                    found.append((node, node.left, kind))
         found.sort(key=lambda f: (f[0].lineno, f[0].col_offset))
         return iter(found)
 
@@ -69,10 +71,10 @@ class SqrtAtZero(Rule):
         total = module.op_of(radicand, "sum")
         squared = square_base(module, total.input) if total is not None else None
         call = module.op(root)
-        plain = (call is not None and (call.op == "sqrt" and len(root.args) + len(root.keywords) <= 1 or (
+        plain = (call is not None and (call.op == "sqrt" and len(call.node.args) + len(call.node.keywords) <= 1 or (
             call.op == "pow" and module.const(call.arg(1, "exponent")) == 0.5))) or (
             isinstance(root, ast.BinOp) and module.const(root.right) == 0.5)
-        if framework == "torch" and squared is not None and plain and (
+        if framework == "torch" and total is not None and squared is not None and plain and (
                 radicand is total.node or module.resolve(radicand) is total.node) and (
                 radicand is total.node or module.facts.same_at(total.node, root)):
             spelled = module.spell("torch.linalg.vector_norm")
@@ -95,21 +97,21 @@ class SqrtAtZero(Rule):
         return self.replace(module, root, text, eps[1], safety=Safety.UNSAFE,
                             title=f"Add {eps[0]} under the square root") if text else None
 
-    def _norm_fix(self, module: Module, norm: OpCall) -> Fix | None:
+    def _norm_fix(self, module: Module, norm: OpCall, vector: ast.expr) -> Fix | None:
         order = norm.arg(1, "ord")
         if order is not None and module.const(order) != 2.0 and not (
                 isinstance(order, ast.Constant) and order.value == "euclidean"):
             return None
         namespace = "jax.numpy" if norm.framework == "jax" else "tensorflow"
         names = ("sum", "sqrt", "square") if norm.framework == "jax" else ("reduce_sum", "sqrt", "square")
-        spelled = [module.spell(f"{namespace}.{n}") for n in names]
-        if any(s is None for s in spelled):
+        spelled = [s for s in (module.spell(f"{namespace}.{n}") for n in names) if s is not None]
+        if len(spelled) < len(names):
             return None
         axis = norm.arg(2, "axis")
         keep = norm.arg(3, "keepdims")
         rest = (f", axis={module.text(axis)}" if axis is not None else "") + (
             f", keepdims={module.text(keep)}" if keep is not None else "")
-        text = f"{spelled[1][0]}({spelled[0][0]}({spelled[2][0]}({module.text(norm.input)}){rest}) + 1e-12)"
+        text = f"{spelled[1][0]}({spelled[0][0]}({spelled[2][0]}({module.text(vector)}){rest}) + 1e-12)"
         return self.replace(module, norm.node, text, *(s[1] for s in spelled), safety=Safety.UNSAFE,
                             title="Write the norm out with an eps under the square root")
 
@@ -177,7 +179,7 @@ def _data_dependent(module: Module, node: ast.AST) -> bool:
         is not False for n in ast.walk(node))
 
 
-def _differentiated_use(module: Module, root: ast.AST) -> bool:
+def _differentiated_use(module: Module, root: ast.expr) -> bool:
     """False when the root's value is only detached, compared, or used as an index (its gradient is never taken):
     ``sqrt(s).detach()``, ``d = sqrt(s)`` with ``d`` only in ``d < r`` / ``x[d < r]`` / ``if d ** 2 < tol``."""
     parent = module.parent(root)

@@ -31,7 +31,7 @@ class BceAfterSigmoid(Rule):
                 continue  # from_logits=True (LOSS305 judges a sigmoid there) or set at run time
             value = loss.arg(1, "y_pred", "output") if keras else loss.input
             found = models.activation(module, value, "sigmoid")
-            if found is None:
+            if found is None or value is None:
                 continue
             if found.head is not None:
                 if found.head.framework == "keras" and backend not in _NON_TF_BACKENDS:
@@ -52,8 +52,8 @@ class BceAfterSigmoid(Rule):
                                                   f"use {replacement}", fix)
         if backend in _NON_TF_BACKENDS:
             for compiled in models.compiles(module):
-                loss = losses.keras_crossentropy(module, compiled.loss)
-                if (loss is not None and loss.kind == "binary_crossentropy" and loss.logits is False
+                keras_loss = losses.keras_crossentropy(module, compiled.loss)
+                if (keras_loss is not None and keras_loss.kind == "binary_crossentropy" and keras_loss.logits is False
                         and compiled.head is not None and compiled.head.activation == "sigmoid"):
                     yield self.finding(module, compiled.loss, f"on the {backend} backend Keras does not recover "
                                                               "the logits of a sigmoid last layer: saturated outputs "
@@ -61,12 +61,11 @@ class BceAfterSigmoid(Rule):
                                                               "last layer and from_logits=True")
 
     def _fix(self, module: Module, loss: OpCall, value: ast.expr, sigmoid: OpCall | None) -> Fix | None:
-        z = sigmoid.input if sigmoid is not None else None
-        if z is None or not movable(module, sigmoid.node, loss.node):
+        if sigmoid is None or sigmoid.input is None or not movable(module, sigmoid.node, loss.node):
             return None
         if sigmoid.kind != "method" and len(sigmoid.node.args) + len(sigmoid.node.keywords) != 1:
             return None
-        logits = module.text(z)
+        logits = module.text(sigmoid.input)
         if loss.op == "bce":
             return self._torch(module, loss, value, logits)
         # Keras adds its epsilon inside the logs, so its probability path differs from the exact logits path a
@@ -98,7 +97,8 @@ class BceAfterSigmoid(Rule):
             return Fix(edits, Safety.SAFE, (spelled[1],) if spelled[1] else ())
         # a named nn.BCELoss(...) instance: the functional form at this call, with the constructor's settings
         ctor = loss.ctor
-        if ctor.args or any(not isinstance(k.value, ast.Constant) or k.arg is None for k in ctor.keywords):
+        if ctor is None or ctor.args or any(not isinstance(k.value, ast.Constant) or k.arg is None
+                                            for k in ctor.keywords):
             return None
         spelled = stable_call(module, "bce_logits", "torch")
         if spelled is None:
