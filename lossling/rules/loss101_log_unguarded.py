@@ -55,11 +55,14 @@ class LogUnguarded(Rule):
     def _fix(self, module: Module, log: OpCall, v: ast.expr, kind: str) -> Fix | None:
         if log.kind == "function" and len(log.node.args) + len(log.node.keywords) != 1:
             return None
-        value = module.resolve(v)
-        if kind == "det":
-            return self._logdet(module, log, module.op(value), value is v)
-        if kind == "prod":
-            return self._sum_of_logs(module, log, module.op(value), value is v)
+        if kind in ("det", "prod"):
+            value = module.resolve(v)
+            call = module.op(value)
+            if call is None:
+                return None
+            if kind == "det":
+                return self._logdet(module, log, call, value is v)
+            return self._sum_of_logs(module, log, call, value is v)
         return self._clamped(module, log, v)
 
     def _logdet(self, module: Module, log: OpCall, det: OpCall, inline: bool) -> Fix | None:
@@ -87,10 +90,12 @@ class LogUnguarded(Rule):
             logged = f"{module.text(log.node.func)}({module.text(x)})"
         if prod.kind == "method":
             return self.replace(module, log.node, f"{logged}.sum{call_args(module, prod.node)}")
-        if prod.kind != "function":
+        if prod.kind != "function" or prod.qualname is None:
             return None
         spelled = sibling(module, prod, prod.qualname.rpartition(".")[2].replace("prod", "sum"))
-        text = rewritten(module, prod.node, {prod.node.func: spelled[0], x: logged}) if spelled else None
+        if spelled is None:
+            return None
+        text = rewritten(module, prod.node, {prod.node.func: spelled[0], x: logged})
         return self.replace(module, log.node, text, spelled[1]) if text is not None else None
 
     def _clamped(self, module: Module, log: OpCall, v: ast.expr) -> Fix | None:

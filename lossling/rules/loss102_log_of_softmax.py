@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import atom, call_args, movable, sibling, stable_call
+from ..rewrite import movable, respelled
 from ..rule import Rule, Safety
-from ..semantic.apis import axis_keyword
 from ..semantic.module import Module, OpCall
 
 
@@ -33,20 +32,5 @@ class LogOfSoftmax(Rule):
         call = softmax.node
         if call is not module.resolve(log.input) or not movable(module, call, log.node):
             return None
-        if softmax.kind == "method":
-            text = f"{atom(module, softmax.receiver)}.log_softmax{call_args(module, call)}"
-            return self.replace(module, log.node, text)
-        if softmax.kind == "function":
-            spelled = sibling(module, softmax, "log_softmax") or stable_call(module, "log_softmax", softmax.framework)
-            if spelled is None:
-                return None
-            return self.replace(module, log.node, spelled[0] + call_args(module, call), spelled[1])
-        # an nn.Softmax(dim=...) instance: log_softmax of its input along its dim
-        if softmax.framework != "torch" or softmax.input is None or len(call.args) != 1 or call.keywords:
-            return None
-        spelled = stable_call(module, "log_softmax", "torch")
-        if spelled is None:
-            return None
-        dim = softmax.ctor.args[0] if softmax.ctor.args else softmax.keyword("dim")
-        args = module.text(softmax.input) + (f", {axis_keyword('torch')}={module.text(dim)}" if dim else "")
-        return self.replace(module, log.node, f"{spelled[0]}({args})", spelled[1])
+        spelled = respelled(module, softmax, "log_softmax")
+        return self.replace(module, log.node, spelled[0], spelled[1]) if spelled is not None else None

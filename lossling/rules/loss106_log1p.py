@@ -24,7 +24,7 @@ class Log1p(Rule):
         for log in module.ops("log"):
             total = module.resolve(log.input)
             x = plus_one(module, total)
-            if x is None or not tensor_operand(module, log, x) or self._not_small(module, log, x):
+            if x is None or total is None or not tensor_operand(module, log, x) or self._not_small(module, log, x):
                 continue
             fix = self._fix(module, log, total, x)
             use = hint(fix, "log1p(x)") if fix is None or len(fix.edits) == 1 else f"{fix.edits[0].text}(x)"

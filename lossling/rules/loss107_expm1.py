@@ -47,7 +47,8 @@ class Expm1(Rule):
     def _offset(module: Module, node: ast.BinOp) -> bool:
         """Whether ``exp(x) - 1``, scaled or not, is added to a Python number (``max_val + s * (exp(x) - 1)``): the
         number's rounding swallows the digits expm1 would keep."""
-        child, parent = node, module.parent(node)
+        child: ast.expr = node
+        parent = module.parent(node)
         while isinstance(parent, ast.UnaryOp) or (isinstance(parent, ast.BinOp) and isinstance(
                 parent.op, (ast.Mult, ast.Div))):
             child, parent = parent, module.parent(parent)
@@ -57,10 +58,11 @@ class Expm1(Rule):
         return module.const(other) != 0.0 and not module.is_tensor(other)
 
     def _fix(self, module: Module, node: ast.BinOp, exp: OpCall) -> Fix | None:
-        if not unary(exp) or not movable(module, exp.node, node):
+        x = exp.input
+        if not unary(exp) or x is None or not movable(module, exp.node, node):
             return None
         if exp.kind == "method":
-            return self.replace(module, node, f"{atom(module, exp.input)}.expm1()")
+            return self.replace(module, node, f"{atom(module, x)}.expm1()")
         spelled = spell_beside(module, exp, "expm1")
         if spelled is None:
             return None

@@ -28,17 +28,16 @@ class SoftplusByHand(Rule):
             total = module.resolve(log.input)
             term = total if log.op == "log1p" else plus_one(module, total)
             exp = module.op_of(term, "exp")
-            if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input):
+            if total is None or exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input):
                 continue
             if not overflows(module, exp) or max_shifted(module, exp.input) or selected_below(module, exp.input):
                 continue  # exp(-|x|), exp(clamp(x, max=50)), exp(min - max): the stable form's tail
-                continue
             fix = self._fix(module, log, total, exp)
             yield self.finding(module, log.node, f"log(1 + exp(x)) overflows to inf for x above 88.7; "
                                                  f"use {hint(fix, 'softplus(x)')}", fix)
 
     def _fix(self, module: Module, log: OpCall, total: ast.expr, exp: OpCall) -> Fix | None:
-        if not (movable(module, total, log.node) and movable(module, exp.node, log.node)):
+        if exp.input is None or not (movable(module, total, log.node) and movable(module, exp.node, log.node)):
             return None
         framework = "torch" if exp.kind == "method" else exp.framework
         x = module.text(exp.input)

@@ -82,9 +82,9 @@ class SoftmaxOrSigmoidByHand(Rule):
             axis_text = module.text(axis)
         else:  # without keepdims the sum does not broadcast back along the axis it removed
             return None
-        if not (movable(module, exp.node, node) and movable(module, total.node, node)):
-            return None
         x = exp.input
+        if x is None or not (movable(module, exp.node, node) and movable(module, total.node, node)):
+            return None
         if exp.kind == "method":
             return self.replace(module, node, f"{atom(module, x)}.softmax({axis_text})")
         spelled = spell_beside(module, exp, "softmax")
@@ -96,8 +96,8 @@ class SoftmaxOrSigmoidByHand(Rule):
     # ----- 1 / (1 + exp(-x)) and exp(x) / (1 + exp(x)) ------------------------------------------------------
     def _sigmoid(self, module: Module, node: ast.AST, top: ast.expr, bottom: ast.expr) -> Finding | None:
         exp = module.op_of(plus_one(module, module.resolve(bottom)), "exp")
-        if exp is None or not unary(exp) or not tensor_operand(module, exp, exp.input) or not overflows(
-                module, exp):
+        if exp is None or not unary(exp) or exp.input is None or not tensor_operand(module, exp, exp.input) or (
+                not overflows(module, exp)):
             return None
         if module.const(top) == 1.0:
             argument = negated(module, exp.input)  # 1 / (1 + exp(t)) = sigmoid(-t)

@@ -28,10 +28,10 @@ class Xlogx(Rule):
                 continue
             if log.framework in ("numpy", "scipy") and not module.is_tensor(v):
                 continue
-            product = log.node
-            while isinstance(module.parent(product), (ast.BinOp, ast.UnaryOp)) and isinstance(
-                    module.parent(product).op, (ast.Mult, ast.USub)):
-                product = module.parent(product)
+            product: ast.expr = log.node
+            while isinstance(parent := module.parent(product), (ast.BinOp, ast.UnaryOp)) and isinstance(
+                    parent.op, (ast.Mult, ast.USub)):
+                product = parent
             sign, parts = factors(product)
             others = [p for p in parts if p is not log.node]
             ratio = v if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Div) else None

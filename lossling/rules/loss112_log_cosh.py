@@ -33,7 +33,7 @@ class LogCosh(Rule):
 
     def _fix(self, module: Module, log: OpCall, cosh: OpCall) -> Fix | None:
         x = cosh.input
-        if not pure(module, x) or not movable(module, cosh.node, log.node):
+        if x is None or not pure(module, x) or not movable(module, cosh.node, log.node):
             return None
         framework = "torch" if cosh.kind == "method" else cosh.framework
         term = atom(module, x)

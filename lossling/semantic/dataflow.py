@@ -48,7 +48,7 @@ class Def:
 
     __slots__ = ("name", "kind", "node", "value", "index", "prev", "scope")
 
-    def __init__(self, name: str, kind: str, node: ast.AST, value: ast.AST | None = None, index: int | None = None,
+    def __init__(self, name: str, kind: str, node: ast.AST, value: ast.expr | None = None, index: int | None = None,
                  prev: frozenset[Def] = frozenset(), scope: ast.AST | None = None) -> None:
         self.name, self.kind, self.node, self.value, self.index, self.prev = name, kind, node, value, index, prev
         self.scope = scope
@@ -112,7 +112,7 @@ class _Walker:
             d = known
         return {**env, d.name: frozenset((d,))}
 
-    def mutate(self, env: Env, name: str, node: ast.AST, value: ast.AST | None = None) -> Env:
+    def mutate(self, env: Env, name: str, node: ast.AST, value: ast.expr | None = None) -> Env:
         """``name`` changed in place at ``node``; so did every name it aliases (plain copies and views)."""
         seen: set[str] = set()
         todo = [name]
@@ -201,7 +201,7 @@ class _Walker:
             self.read(inner, getattr(node, part, None))
 
     # ----- targets -----------------------------------------------------------------------------------------
-    def assign(self, env: Env, target: ast.AST, value: ast.AST | None, stmt: ast.AST, kind: str = "assign",
+    def assign(self, env: Env, target: ast.AST, value: ast.expr | None, stmt: ast.AST, kind: str = "assign",
                index: int | None = None) -> Env:
         if isinstance(target, ast.Name):
             return self.define(env, Def(target.id, kind, stmt, value, index, scope=self.flow.scope))

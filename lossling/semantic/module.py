@@ -402,7 +402,7 @@ class Module:
         found = self.facts.unique(name)
         if found is None or found.kind != "assign" or found.value is None or found.value is name:
             return None
-        return found.value  # type: ignore[return-value]
+        return found.value
 
     def attribute_value(self, node: ast.Attribute) -> ast.expr | None:
         """``self.act`` -> the value of the one ``self.act = ...`` in the class's methods."""
