@@ -92,7 +92,7 @@ class NormalizeByHand(Rule):
             return None
         dot = module.op_of(site.numerator, "sum")
         product = module.resolve(dot.input) if dot is not None else None
-        if not (isinstance(product, ast.BinOp) and isinstance(product.op, ast.Mult)):
+        if dot is None or not (isinstance(product, ast.BinOp) and isinstance(product.op, ast.Mult)):
             return None
         a, b = product.left, product.right
         if _same(module, left[0], a) and _same(module, right[0], b):
@@ -129,7 +129,7 @@ class NormalizeByHand(Rule):
         return None
 
 
-def _norm_of(module: Module, node: ast.AST | None) -> tuple[ast.expr, OpCall, ast.expr] | None:
+def _norm_of(module: Module, node: ast.expr | None) -> tuple[ast.expr, OpCall, ast.expr] | None:
     """``(x, call, top)`` when ``node`` is the 2-norm of ``x`` (also ``sqrt(sum(x**2))``, and a reshaped norm such as
     ``n[:, None]``/``n.unsqueeze(1)``), unguarded."""
     for _ in range(4):
@@ -146,7 +146,7 @@ def _norm_of(module: Module, node: ast.AST | None) -> tuple[ast.expr, OpCall, as
         if call is not None and call.op == "sqrt":
             total = module.op_of(call.input, "sum")
             squared = square_base(module, total.input) if total is not None else None
-            return (squared, total, resolved) if squared is not None else None
+            return (squared, total, resolved) if squared is not None and total is not None else None
         node = module.facts.unwrapped(resolved) if resolved is not None else None
     return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..finding import Finding, Fix
+from ..finding import Finding, Fix, Import
 from ..rewrite import rewritten, stable_call
 from ..rule import Rule, Safety
 from ..semantic import context
@@ -58,7 +58,9 @@ class WhereNanGradient(Rule):
             return None
         if op == "divide" and where.framework in ("tf", "tf1", "keras"):
             spelled = stable_call(module, "divide_no_nan", where.framework)
-            numerator = node.left if isinstance(node, ast.BinOp) else module.op(node).arg(0, "x")
+            division = module.op(node)
+            numerator = node.left if isinstance(node, ast.BinOp) else (
+                division.arg(0, "x") if division is not None else None)
             if spelled is None or numerator is None:
                 return None
             replacement = f"{spelled[0]}({module.text(numerator)}, {module.text(operand)})"
@@ -67,17 +69,18 @@ class WhereNanGradient(Rule):
         safe = _SAFE_INPUT[op]
         func = module.text(where.node.func)
         value, fallback = module.text(operand), safe
+        imports: list[Import | None] = []
         if where.framework in ("tf", "tf1", "keras"):
             ones = module.spell({"keras": "keras.ops.ones_like"}.get(where.framework, "tensorflow.ones_like"))
             if ones is None:
                 return None
+            imports.append(ones[1])
             fallback = f"{ones[0]}({value})" if safe == "1.0" else f"{ones[0]}({value}) * 0"
         first, second = (fallback, value) if negate else (value, fallback)
         inner = f"{func}({module.text(cond)}, {first}, {second})"
         text = rewritten(module, where.node, {operand: inner})
         if text is None:
             return None
-        imports = [ones[1]] if where.framework in ("tf", "tf1", "keras") else []
         return self.replace(module, where.node, text, *imports, title="Make the input safe with a second where")
 
 
@@ -91,7 +94,9 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
     tested = {ast.dump(n) for n in ast.walk(cond) if isinstance(n, kinds)}
     resolved = module.resolve(branch)
     for node in ast.walk(resolved):
-        operand, op = None, None
+        if not isinstance(node, ast.expr):
+            continue
+        operand, op = None, ""
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             operand, op = node.right, "divide"
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
@@ -133,7 +138,7 @@ def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op:
     for a simple comparison of the operand (or its ``abs``) with a constant, or a NaN/inf test of it (false at
     the finite singular value: ``where(isnan(b), nan, log(b))`` hides nothing); None when lossling cannot tell."""
     negated = isinstance(cond, ast.UnaryOp) and isinstance(cond.op, (ast.Invert, ast.Not))
-    test = cond.operand if negated else cond
+    test = cond.operand if isinstance(cond, ast.UnaryOp) and negated else cond
     if isinstance(test, ast.Call) and test.args and _callee(test.func) in _NONFINITE_TESTS:
         subject = module.resolve(test.args[0])
         if ast.dump(test.args[0]) == ast.dump(operand) or ast.dump(subject) == ast.dump(module.resolve(operand)):
@@ -149,8 +154,9 @@ def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op:
             type(compare), compare)
     bound = module.const(right)
     call = module.op(left)
-    absolute = call is not None and call.op == "abs" and call.input is not None
-    subject = call.input if absolute else left
+    inner = call.input if call is not None and call.op == "abs" else None
+    absolute = inner is not None
+    subject = inner if inner is not None else left
     if bound is None or ast.dump(subject) != ast.dump(operand):
         return None
     points = [1.0, -1.0] if op in ("acos", "asin", "atanh") else [0.0]

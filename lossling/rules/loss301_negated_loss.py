@@ -46,7 +46,7 @@ def _nonnegative(module: Module, operand: ast.expr) -> str | None:
     if inner is not None and inner.op in losses.NONNEGATIVE:
         what = f"`{module.text(inner.node.func)}(...)`"
     elif call is not None and call.op in _REDUCTIONS and _squared_or_absolute_error(module, call.input):
-        text = module.text(value)
+        text = module.text(call.node)
         what = f"`{text}`" if len(text) <= 60 and "\n" not in text else "a squared or absolute error"
     else:
         facts = module.facts.value(operand)

@@ -36,6 +36,7 @@ class SubtractedPenalty(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         facts = module.facts
         for node in module.nodes(ast.BinOp, ast.AugAssign) + module.calls_named("sub", "subtract", "sub_", "rsub"):
+            loss: ast.expr
             if isinstance(node, ast.AugAssign):
                 if not isinstance(node.op, ast.Sub):
                     continue
@@ -116,8 +117,8 @@ def _accumulated(module: Module, name: ast.Name, depth: int) -> bool:
             continue
         seen.add(id(d))
         value = d.value
-        if d.kind == "aug" and isinstance(d.node.op, ast.Add):  # type: ignore[attr-defined]
-            if not _is_penalty(module, value, depth - 1):  # type: ignore[arg-type]
+        if d.kind == "aug" and isinstance(d.node, ast.AugAssign) and isinstance(d.node.op, ast.Add):
+            if not _is_penalty(module, value, depth - 1):
                 return False
             todo.extend(d.prev)
         elif d.kind == "assign" and value is not None:

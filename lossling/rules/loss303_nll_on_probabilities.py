@@ -30,7 +30,7 @@ class NllOnProbabilities(Rule):
                                                  "wrong; use log_softmax (or cross_entropy on the logits)", fix)
 
     def _fix(self, module: Module, nll: OpCall, softmax: OpCall | None) -> Fix | None:
-        if softmax is None or not movable(module, softmax.node, nll.node):
+        if softmax is None or nll.input is None or not movable(module, softmax.node, nll.node):
             return None
         spelled = respelled(module, softmax, "log_softmax")
         return self.replace(module, nll.input, *spelled) if spelled else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..finding import Finding
+from ..finding import Finding, Fix
 from ..rewrite import movable, respelled, rewritten
 from ..rule import Rule, Safety
 from ..semantic import models
@@ -34,7 +34,8 @@ class KlDivInput(Rule):
             if found is None:
                 continue
             fix = None
-            if found.activation == "softmax" and found.call is not None and movable(module, found.call.node, kl.node):
+            if found.activation == "softmax" and found.call is not None and kl.input is not None and (
+                    movable(module, found.call.node, kl.node)):
                 spelled = respelled(module, found.call, "log_softmax")
                 fix = self.replace(module, kl.input, *spelled) if spelled else None
             yield self.finding(module, kl.node, f"kl_div expects log-probabilities as input but gets "
@@ -58,6 +59,7 @@ class KlDivInput(Rule):
         reduction = keywords.get("reduction", call.args[position] if len(call.args) > position else None)
         if reduction is not None and not (isinstance(reduction, ast.Constant) and reduction.value == "mean"):
             return None
+        fix: Fix | None
         if reduction is not None:
             quote = module.text(reduction)[0]
             fix = self.replace(module, reduction, f"{quote}batchmean{quote}")

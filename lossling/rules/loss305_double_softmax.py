@@ -39,7 +39,7 @@ class DoubleSoftmax(Rule):
                 continue
             value = loss.arg(position, *keywords)
             found = models.activation(module, value, activation)
-            if found is None:
+            if found is None or value is None:
                 continue
             fix = self._fix(module, loss, value, found.call)
             yield self.finding(module, loss.node, f"{module.text(loss.node.func)} applies {activation} itself but "

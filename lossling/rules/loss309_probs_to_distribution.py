@@ -26,15 +26,15 @@ class ProbsToDistribution(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         for call in module.calls_named(*_CLASSES):
             qualname = _qualname(module, call.func)
-            spec = apis.DISTRIBUTIONS.get(qualname) if qualname else None
-            if spec is None:
+            spec = apis.DISTRIBUTIONS.get(qualname) if qualname is not None else None
+            if qualname is None or spec is None:
                 continue
             activation, position = spec
             probs = next((k for k in call.keywords if k.arg == "probs"), None)
             value = probs.value if probs is not None else (
                 call.args[position] if position is not None and len(call.args) > position else None)
             found = models.activation(module, value, activation)
-            if found is None:
+            if found is None or value is None:
                 continue
             fix = None
             if found.call is not None and qualname.startswith("torch."):
@@ -44,7 +44,8 @@ class ProbsToDistribution(Rule):
                                              f"a saturated logit is wrong and its gradient 0; use "
                                              f"{name}(logits=z)", fix)
 
-    def _fix(self, module: Module, call: ast.Call, argument: ast.AST, activation: OpCall) -> Fix | None:
+    def _fix(self, module: Module, call: ast.Call, argument: ast.expr | ast.keyword, activation: OpCall
+             ) -> Fix | None:
         z = activation.input
         if z is None or not movable(module, activation.node, call):
             return None
@@ -68,7 +69,7 @@ def _qualname(module: Module, func: ast.expr) -> str | None:
 
 
 def _last_axis(module: Module, softmax: OpCall) -> bool:
-    if softmax.kind == "module":
+    if softmax.ctor is not None:  # a module instance: the axis is the constructor's
         dim = softmax.ctor.args[0] if softmax.ctor.args else softmax.keyword("dim")
     else:
         dim = softmax.arg(1, "dim", "axis")

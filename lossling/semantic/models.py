@@ -55,7 +55,7 @@ class Head:
     ``node`` is the layer or call that decides it (to name in messages); ``framework`` is "torch" or "keras"."""
 
     activation: str
-    node: ast.AST
+    node: ast.Call
     framework: str
     tagged: bool = False  # a Keras activation (string, keras.activations, Softmax layer, keras.ops) whose output
     # the TensorFlow backend tags with its logits, so Keras losses recover them; tf.nn.softmax is not tagged
