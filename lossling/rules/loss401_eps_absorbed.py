@@ -46,13 +46,13 @@ class EpsAbsorbed(Rule):
             yield self.finding(module, guard.at, message, fix)
 
     def _fix(self, module: Module, guard: inference.Guard, eps: float) -> Fix | None:
+        if guard.tensor is None:
+            return None
         if guard.kind == "one_plus":
             if not (isinstance(guard.node, ast.BinOp) and isinstance(guard.node.left, ast.BinOp)):
                 return None  # the 1 + eps is a name defined elsewhere: leave its definition alone
             return self.replace(module, guard.node, f"1 - {atom(module, guard.tensor)} + {module.text(guard.eps)}",
                                 title="Add the eps after subtracting p")
-        if guard.tensor is None:
-            return None
         literals = inference.guard_literals(module, guard, eps)
         if not literals:
             return None

@@ -58,7 +58,8 @@ class EpsUnderflowsInHalf(Rule):
 def _underflow(module: Module, guard: inference.Guard, eps: float) -> str:
     """What an additive eps below float16's smallest normal number does where the guarded value is 0."""
     division = isinstance(guard.at, ast.BinOp)
-    op = "division" if division else (module.op(guard.at).op if module.op(guard.at) else "log")
+    call = module.op(guard.at)
+    op = "division" if division else (call.op if call is not None else "log")
     if eps < 2.0 ** -25:  # rounds to 0
         result = {"division": "x / 0 is inf or NaN", "sqrt": "sqrt's gradient is inf",
                   "rsqrt": "rsqrt(0) is inf"}.get(op, f"{op}(0) is -inf")

@@ -63,13 +63,15 @@ class GuardOutside(Rule):
                     break
 
     def _log_fix(self, module: Module, node: ast.BinOp, log: OpCall, eps: ast.expr) -> Fix | None:
-        call = log.node
-        added = _fitting(module, eps, log.input, log.framework, "eps")
+        call, x = log.node, log.input
+        if x is None:
+            return None
+        added = _fitting(module, eps, x, log.framework, "eps")
         if added is None:
             return None
-        guarded = f"{module.text(log.input)} + {added[0]}"
+        guarded = f"{module.text(x)} + {added[0]}"
         title = "Add the eps inside the log"
-        if log.kind == "method" and not call.args and not call.keywords:
+        if log.kind == "method" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords:
             return self.replace(module, node, f"({guarded}).{call.func.attr}()", added[1], title=title)
         if log.kind == "function" and len(call.args) == 1 and not call.keywords:
             return self.replace(module, node, f"{module.text(call.func)}({guarded})", added[1], title=title)

@@ -129,10 +129,10 @@ def _maskings(module: Module, node: ast.AST | None, depth: int) -> Iterator[Mask
         call = module.op(node)
         func = node.func
         if call is not None and call.op in ("masked_fill", "where"):
-            found = _parts(call)
+            parts = _parts(call)
         elif isinstance(func, ast.Attribute) and func.attr in ("masked_fill", "masked_fill_"):
             # a method on a reassigned name (``attn = attn.masked_fill(...)``): masking is evidence enough
-            found = _parts(OpCall("masked_fill", "torch", node, "method", receiver=func.value))
+            parts = _parts(OpCall("masked_fill", "torch", node, "method", receiver=func.value))
         elif isinstance(func, ast.Attribute) and func.attr in _PASS_METHODS:
             yield from _maskings(module, func.value, depth - 1)
             return
@@ -141,8 +141,8 @@ def _maskings(module: Module, node: ast.AST | None, depth: int) -> Iterator[Mask
             return
         else:
             return
-        if found is not None:
-            yield found
+        if parts is not None:
+            yield parts
 
 
 def _from_definition(module: Module, d: Def, depth: int) -> Iterator[Masking]:

@@ -34,8 +34,8 @@ class LearningRateHigh(Rule):
             if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) not in _NAMES:
                 continue
             qualname = module.qualname(func)
-            found = apis.OPTIMIZERS.get(qualname) if qualname else None
-            if found is None:
+            found = apis.OPTIMIZERS.get(qualname) if qualname is not None else None
+            if qualname is None or found is None:
                 continue
             kind, position = found
             if context.in_test(module, call) or _explicit_variables(module, call, position):

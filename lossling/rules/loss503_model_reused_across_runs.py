@@ -114,6 +114,6 @@ def _uses(call: ast.Call, names: set[str]) -> bool:
 def _built_before(module: Module, model: ast.Name, loop: ast.For) -> bool:
     """``model`` is assigned a constructor call before the loop in the same scope, and never inside it."""
     bindings = module.scope(module.scope_node(loop)).bindings.get(model.id, ())
-    inside = [b for b in bindings if loop.lineno <= b.line <= loop.end_lineno]
+    inside = [b for b in bindings if loop.lineno <= b.line <= (loop.end_lineno or loop.lineno)]
     before = [b for b in bindings if b.line < loop.lineno]
     return not inside and bool(before) and all(isinstance(b.value, ast.Call) for b in before)
