@@ -39,7 +39,7 @@ class NormalizeByHand(Rule):
         for site in divisions(module):
             if isinstance(site.node, ast.AugAssign) or facts.tested(site.divisor) or facts.repaired(site.node):
                 continue
-            kind = facts.value(site.divisor).kind
+            kind = facts.value(site.divisor).kind or ""
             if kind == "numpy":
                 continue  # no gradient, no normalize to name: a NumPy zero vector is a plain 0 / 0
             cosine = self._cosine(module, site)
