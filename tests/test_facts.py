@@ -444,3 +444,45 @@ def test_not_minimised(text):
 def test_class_attribute_of_a_class_of_the_file():
     found, _ = value_of("class Config:\n    lr = 0.05\ndef f():\n    return Config.lr\n")
     assert found.lo == found.hi == 0.05
+
+
+@pytest.mark.parametrize("expression, scalar", [
+    ("0.5", True),
+    ("torch.tensor(0.0)", True),
+    ("torch.tensor([1.0])", True),
+    ("tf.constant(2.0)", True),
+    ("torch.zeros(())", True),
+    ("torch.ones([])", True),
+    ("torch.ones(1)", True),
+    ("torch.zeros((1,))", True),
+    ("torch.full((), 0.07)", True),
+    ("nn.Parameter(torch.tensor(0.0))", True),
+    ("tf.Variable(0.0)", True),
+    ("torch.ones(4)", False),
+    ("torch.zeros(2, 3)", False),
+    ("torch.tensor([1.0, 2.0])", False),
+    ("torch.full((3,), 0.5)", False),
+    ("nn.Parameter(torch.randn(8, 8))", False),
+    ("x", False),
+])
+def test_scalar(expression, scalar):
+    module = module_of(HEAD + f"def f(x):\n    v = {expression}\n    return v\n")
+    assert module.facts.scalar(returned(module)) is scalar
+
+
+@pytest.mark.parametrize("text, ascended", [
+    ("w = nn.Parameter(torch.zeros(3))\nopt = torch.optim.SGD([w], lr=0.1, maximize=True)\n", True),
+    ("w = nn.Parameter(torch.zeros(3))\ngroups = [{'params': [w]}]\nopt = torch.optim.Adam(groups, maximize=True)\n",
+     True),
+    ("w = nn.Parameter(torch.zeros(3))\nw.grad.neg_()\n", True),
+    ("w = nn.Parameter(torch.zeros(3))\nw.grad *= -1\n", True),
+    ("w = nn.Parameter(torch.zeros(3))\nw.grad = -w.grad\n", True),
+    ("w = nn.Parameter(torch.zeros(3))\nopt = torch.optim.SGD([w], lr=0.1)\n", False),
+    ("w = nn.Parameter(torch.zeros(3))\nv = nn.Parameter(torch.zeros(3))\n"
+     "opt = torch.optim.SGD([v], lr=0.1, maximize=True)\n", False),
+    ("w = nn.Parameter(torch.zeros(3))\nw.grad *= 2\n", False),
+])
+def test_ascended(text, ascended):
+    module = module_of(HEAD + text)
+    holder = next(n for n in module.nodes(ast.Call) if module.text(n) == "nn.Parameter(torch.zeros(3))")
+    assert module.facts.ascended(holder) is ascended

@@ -198,7 +198,9 @@ def _parameters(module: Module, node: ast.AST | None, depth: int = _DEPTH) -> bo
     if isinstance(node, ast.Call):
         qualname = module.qualname(node.func) or ""
         if qualname in _PARAMETER_CLASSES:
-            return True
+            # a scalar parameter is a learned coefficient (a temperature, a min-max objective's dual variable),
+            # not the size of the model's weights; an ascended one is maximised, so subtracting its size is right
+            return not (facts.scalar(node) or facts.ascended(node))
         call = module.op(node)
         if call is not None and call.op in ("reshape", "flatten", "clone") and call.input is not None:
             return _parameters(module, call.input, depth - 1)

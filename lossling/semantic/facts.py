@@ -1388,6 +1388,11 @@ class Facts:
         (``jax.grad``, ``compile(loss=...)``) or whose calls' results are minimised (``objectives``)."""
         return objectives.minimised(self.module, node)
 
+    def ascended(self, holder: ast.AST) -> bool:
+        """Whether the parameter ``holder`` makes (``nn.Parameter(...)``, ``tf.Variable(...)``) is trained by
+        gradient ascent: an optimizer with ``maximize=True`` or a negated gradient (``objectives``)."""
+        return objectives.ascended(self.module, holder)
+
     def no_grad_context(self, node: ast.AST) -> bool:
         """Code no gradient flows through: under ``torch.no_grad()``/``inference_mode``, in a function decorated
         with them, or in a class that is never differentiated: a metric (``torchmetrics.Metric``,
@@ -1485,6 +1490,41 @@ class Facts:
         """The value's dtype where the code says it (a cast, a constructor's ``dtype=``, a mask)."""
         return self.value(node).dtype
 
+    def scalar(self, node: ast.AST | None, depth: int = 4) -> bool:
+        """Whether ``node`` holds one number: a Python number, a tensor made of one (``torch.tensor(0.5)``,
+        ``tf.constant([1.0])``, ``jnp.array(x.item())``), a constructor of shape ``()`` or ``(1,)``
+        (``torch.zeros(())``, ``torch.ones(1)``, ``torch.full([], v)``), or an ``nn.Parameter``/``tf.Variable``
+        holding one, followed through names and ``self`` attributes."""
+        module = self.module
+        if node is None or depth <= 0:
+            return False
+        if self.value(node).kind == "number":
+            return True
+        found = module.resolve(node)
+        if found is not node:
+            return self.scalar(found, depth - 1)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return len(node.elts) == 1 and self.scalar(node.elts[0], depth - 1)
+        if not isinstance(node, ast.Call):
+            return False
+        if module.qualname(node.func) in _HOLDERS:
+            return self.scalar(node.args[0] if node.args else next(
+                (k.value for k in node.keywords if k.arg in ("data", "initial_value")), None), depth - 1)
+        call = module.op(node)
+        if call is None:
+            return False
+        if call.op == "tensor":
+            return self.scalar(call.arg(0, "data", "value"), depth - 1)
+        if call.op in ("zeros", "ones", "full", "rand", "randn") and call.kind == "function":
+            size = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("size", "shape")),
+                                                       None)
+            if size is None or len(node.args) > (2 if call.op == "full" else 1):
+                return False  # torch.zeros(2, 3): the shape given as separate sizes
+            if isinstance(size, (ast.Tuple, ast.List)):
+                return not size.elts or len(size.elts) == 1 and module.const(size.elts[0]) == 1.0
+            return module.const(size) == 1.0
+        return False
+
 
 # ===== helpers (pure functions of values and nodes) ===========================================================
 _PENDING = Value(kind="<pending>")
@@ -1522,6 +1562,8 @@ class _Probe:
         return self.node.args[index] if 0 <= index < len(self.node.args) else None
 
 
+# Wrappers that hold their first argument as a trainable tensor of the same shape.
+_HOLDERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tensorflow.Variable"})
 _PASS = frozenset({"reshape", "transpose", "permute", "squeeze", "unsqueeze", "broadcast_to", "tile", "flatten",
                    "flip", "roll", "gather", "narrow", "clone", "masked_select", "boolean_mask"})
 _LOSSES = frozenset({"bce", "bce_logits", "cross_entropy", "nll", "mse", "mae", "smooth_l1", "huber", "log_loss",

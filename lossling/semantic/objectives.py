@@ -15,6 +15,9 @@ passed to, and returns (to the calls of the function returning it). It is minimi
 
 A minus (``-v``, ``a - v``) or a factor of unknown sign stops the walk: the value is then maximised or not known to
 be minimised. Names are never evidence: a variable called ``loss`` that goes nowhere is not minimised.
+
+``ascended(module, holder)`` answers the converse for a parameter: the file trains it by gradient ascent (an
+optimizer with ``maximize=True``, or a negated gradient).
 """
 
 from __future__ import annotations
@@ -64,6 +67,58 @@ def minimised(module: Module, node: ast.AST) -> bool:
 def minimised_function(module: Module, function: ast.AST) -> bool:
     """Whether what ``function`` returns is minimised."""
     return _Walk(module).returned(function, False)
+
+
+def ascended(module: Module, holder: ast.AST) -> bool:
+    """Whether the trainable tensor ``holder`` makes (an ``nn.Parameter(...)``/``tf.Variable(...)`` call) is trained
+    by gradient ascent: handed to an optimizer built with ``maximize=True``, or its gradient negated before the step
+    (``p.grad.neg_()``, ``p.grad.mul_(-1)``, ``p.grad *= -1``, ``p.grad = -p.grad``)."""
+    found = module.cached("ascended")
+    if found is None:
+        found = module.cache("ascended", frozenset(id(module.resolve(n)) for n in _ascended(module)))
+    return id(holder) in found
+
+
+def _ascended(module: Module) -> list[ast.AST]:
+    """The expressions whose gradient the file ascends (see ``ascended``)."""
+    found: list[ast.AST] = []
+    for call in module.nodes(ast.Call):
+        if module.qualname(call.func) in apis.OPTIMIZERS and any(
+                k.arg == "maximize" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in call.keywords):
+            params = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+            found.extend(_parameter_list(module, params))
+    for grad in module.nodes(ast.Attribute):
+        if grad.attr != "grad":
+            continue
+        parent = module.parent(grad)
+        method = parent.attr if isinstance(parent, ast.Attribute) else None
+        call = module.parent(parent) if method else None
+        flipped = (
+            isinstance(call, ast.Call) and call.func is parent and (
+                method == "neg_" or method == "mul_" and len(call.args) == 1 and module.const(call.args[0]) == -1.0)
+            or isinstance(parent, ast.AugAssign) and parent.target is grad and isinstance(parent.op, ast.Mult)
+            and module.const(parent.value) == -1.0
+            or isinstance(parent, ast.Assign) and parent.targets == [grad] and isinstance(parent.value, ast.UnaryOp)
+            and isinstance(parent.value.op, ast.USub) and module.text(parent.value.operand) == module.text(grad))
+        if flipped:
+            found.append(grad.value)
+    return found
+
+
+def _parameter_list(module: Module, params: ast.AST | None, depth: int = 3) -> list[ast.AST]:
+    """The tensors an optimizer's ``params`` argument names: a list or tuple of them, parameter groups
+    (``[{"params": [...]}]``), followed through names."""
+    if params is None or depth <= 0:
+        return []
+    params = module.resolve(params)
+    if isinstance(params, (ast.List, ast.Tuple)):
+        return [p for e in params.elts for p in (_parameter_list(module, e, depth - 1) if isinstance(
+            module.resolve(e), (ast.List, ast.Tuple, ast.Dict)) else [e])]
+    if isinstance(params, ast.Dict):
+        return [p for k, v in zip(params.keys, params.values)
+                if isinstance(k, ast.Constant) and k.value == "params" for p in _parameter_list(module, v, depth - 1)]
+    return [params]
 
 
 class _Walk:
