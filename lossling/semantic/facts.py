@@ -105,7 +105,7 @@ class Facts:
         self._calls_of: dict[int, list[ast.Call]] | None = None
         self._assumed: dict[tuple[int, int], Value] = {}
         self._scopes: dict[int, ast.AST | None] = {}
-        self._cyclic = False
+        self._fed: set[tuple[int, int]] = set()  # pending definitions read while pending (a loop feeds them)
 
     # ===== data flow ==========================================================================================
     def flow_of(self, node: ast.AST) -> Flow | None:
@@ -338,24 +338,27 @@ class Facts:
         key = (id(d), id(frame))
         found = self._defs.get(key)
         if found is _PENDING:  # a loop: the definition feeds itself; start from nothing and iterate
-            self._cyclic = True
+            self._fed.add(key)
             return self._assumed.get(key, BOTTOM)
         if found is not None:
             return found
         self._defs[key] = _PENDING
         marks = (len(self._values), len(self._defs))
-        assumed, outer = BOTTOM, self._cyclic
+        assumed = BOTTOM
         for round in range(3):
             self._assumed[key] = assumed
-            self._cyclic = False
             result = self._of_def(d, frame)
-            if not self._cyclic or result == assumed:
+            # Only a definition that fed itself is iterated: one that read another's assumption is redone when
+            # that one iterates (its answer is forgotten with the others), and redoing it here would repeat every
+            # inner round once per enclosing definition.
+            if key not in self._fed or result == assumed:
                 break
+            self._fed.discard(key)
             assumed = result if round == 0 else widen(assumed, result)
             _forget(self._values, marks[0])  # answers computed from the assumption are redone next round
             _forget(self._defs, marks[1])
             self._defs[key] = _PENDING
-        self._cyclic = outer or self._cyclic
+        self._fed.discard(key)
         self._assumed.pop(key, None)
         if result.kind is None and d.kind in ("assign", "unpack", "param", "for", "with", "aug"):
             evidence = self._usage_kind(d)
@@ -1537,8 +1540,8 @@ def _def_order(d: Def) -> tuple[int, int]:
 
 def _forget(cache: dict, size: int) -> None:
     """Drop the entries added to ``cache`` after it held ``size`` of them."""
-    for extra in list(cache)[size:]:
-        del cache[extra]
+    for _ in range(len(cache) - size):
+        cache.popitem()  # the newest first
 
 
 class _Probe:
