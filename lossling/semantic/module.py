@@ -258,7 +258,9 @@ class Module:
             self._opcalls[key] = self._resolve_op(node)
         return self._opcalls[key]
 
-    def _resolve_op(self, node: ast.Call) -> OpCall | None:
+    def _resolve_op(self, node: ast.Call, names: tuple[str, ...] = ()) -> OpCall | None:
+        """The op ``node`` calls; with ``names``, only a method that is one of them is asked about its receiver
+        (the others' answer is None here, not cached: ``op_of`` would drop them)."""
         func = node.func
         qualname = self.qualname(func)
         if qualname is not None:
@@ -275,7 +277,7 @@ class Module:
                 return OpCall(api.op, api.framework, node, "module", ctor_name, ctor=ctor)
         if isinstance(func, ast.Attribute) and qualname is None:
             op = apis.TENSOR_METHODS.get(func.attr)
-            if op is not None and self._array_receiver(func):
+            if op is not None and (not names or op in names) and self._array_receiver(func):
                 return OpCall(op, self._method_framework(), node, "method", receiver=func.value)
         return None
 
@@ -384,7 +386,12 @@ class Module:
     def op_of(self, node: ast.AST | None, *names: str, follow: bool = True) -> OpCall | None:
         """The op ``node`` computes if it is one of ``names``, following a name to its single assignment."""
         target = self.resolve(node) if follow else node
-        found = self.op(target)
+        if names and isinstance(target, ast.Call) and id(target) not in self._opcalls:
+            found = self._resolve_op(target, names)  # a method of another op: its receiver's value is not needed
+            if found is not None:
+                self._opcalls[id(target)] = found  # an op found is the whole answer
+        else:
+            found = self.op(target)
         if found is not None and (not names or found.op in names):
             return found
         return None
