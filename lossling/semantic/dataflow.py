@@ -453,26 +453,42 @@ def analyze(scope: ast.AST) -> Flow:
     walker = _Walker(scope)
     env: Env = {}
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        defaults = _defaults(scope.args)
         for arg in _arguments(scope.args):
-            d = Def(arg.arg, "param", arg, _default(scope.args, arg), scope=scope)
+            d = Def(arg.arg, "param", arg, defaults.get(id(arg)), scope=scope)
             walker.flow.params[arg.arg] = d
             walker.flow.defs.setdefault(arg.arg, []).append(d)
             env[arg.arg] = frozenset((d,))
-        for node in ast.walk(scope):  # global/nonlocal declarations apply to the whole function (nested
-            if isinstance(node, (ast.Global, ast.Nonlocal)):  # functions' ones too: they only stop following)
-                walker.free.update(node.names)
+        if not isinstance(scope, ast.Lambda):  # global/nonlocal declarations apply to the whole function (nested
+            walker.free.update(_declared(scope.body))  # functions' ones too: they only stop following)
     body = scope.body if isinstance(scope.body, list) else [ast.Return(value=scope.body)]  # type: ignore[attr-defined]
     walker.block(env, body, ())
     return walker.flow
 
 
-def _default(args: ast.arguments, arg: ast.arg) -> ast.expr | None:
+def _defaults(args: ast.arguments) -> dict[int, ast.expr | None]:
+    """id(parameter) -> its default, for the parameters that have one."""
     positional = [*args.posonlyargs, *args.args]
-    offset = len(positional) - len(args.defaults)
-    for i, candidate in enumerate(positional):
-        if candidate is arg:
-            return args.defaults[i - offset] if i >= offset else None
-    for candidate, default in zip(args.kwonlyargs, args.kw_defaults):
-        if candidate is arg:
-            return default
-    return None
+    found: dict[int, ast.expr | None] = {id(a): d for a, d in zip(positional[len(positional) - len(args.defaults):],
+                                                                   args.defaults)}
+    found.update((id(a), d) for a, d in zip(args.kwonlyargs, args.kw_defaults))
+    return found
+
+
+# The fields of a statement that hold statements (a global/nonlocal declaration is a statement: expressions,
+# which are most of a tree, need no search).
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _declared(body: list[ast.stmt]) -> Iterator[str]:
+    """The names declared global or nonlocal anywhere in these statements, nested functions included."""
+    todo: list[ast.AST] = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            yield from node.names
+            continue
+        for name in _BODIES:
+            inner = getattr(node, name, None)
+            if type(inner) is list:
+                todo.extend(inner)
