@@ -9,6 +9,7 @@ from .semantic import apis
 from .semantic.divisions import Division
 from .semantic.module import Module, OpCall
 from .semantic.inference import dtype_eps
+from .semantic.values import FLOATS, promote
 
 _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
 
@@ -76,6 +77,35 @@ def movable(module: Module, node: ast.AST, to: ast.AST) -> bool:
     (``Facts.same_at``: nothing in it reassigned or changed in place on the way, no call with side effects). An
     expression already inside ``to`` stays where it is, so it always qualifies."""
     return any(ancestor is to for ancestor in module.ancestors(node)) or module.facts.same_at(node, to)
+
+
+_CASTS = {"f16": "half", "bf16": "bfloat16", "f32": "float", "f64": "double"}
+
+
+def with_logits_targets(module: Module, logits: ast.expr, targets: ast.expr, promotes: bool) -> str | None:
+    """The targets' text for a PyTorch with-logits loss that replaces a formula on ``logits`` and ``targets``,
+    such that the loss has the dtype the formula had (``logits * targets`` promotes); None where the dtypes are
+    not known. ``cross_entropy`` promotes like the formula (``promotes``): floating targets stay as written.
+    ``binary_cross_entropy_with_logits`` returns the targets' dtype (float16 targets, float32 logits: float16),
+    so the targets must have the promoted dtype already. Integer or bool targets, which both losses reject
+    ("result type Float can't be cast to Long"), and narrower floats are cast to it (``y.float()``, or
+    ``y.to(z.dtype)`` for integer targets where the logits' dtype is not known). Targets of
+    the logits' own dtype (``y.type_as(z)``) stay as written; the logits are taken to be floating unless known
+    not to be."""
+    facts = module.facts
+    z, y = facts.value(logits), facts.value(targets)
+    if facts.same_dtype(logits, targets) and not z.integral:
+        return module.text(targets)
+    if y.dtype in FLOATS and (promotes or y.dtype == "f64"):
+        return module.text(targets)
+    if y.integral and z.dtype is None and isinstance(logits, ast.Name):
+        return f"{atom(module, targets)}.to({logits.id}.dtype)"  # an integer times floating logits: their dtype
+    if z.dtype not in FLOATS or y.dtype is None:
+        return None
+    wanted = promote(z, y)
+    if wanted == y.dtype:
+        return module.text(targets)
+    return f"{atom(module, targets)}.{_CASTS[wanted]}()" if wanted in _CASTS else None
 
 
 def respelled(module: Module, call: OpCall, name: str) -> tuple[str, Import | None] | None:

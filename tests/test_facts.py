@@ -185,6 +185,54 @@ def test_same_at_follows_loops_aliases_and_attributes(body, same):
     assert module.facts.same_at(softmax, log) is same
 
 
+@pytest.mark.parametrize("body, same", [
+    ("pass", False),  # two parameters: shapes unknown
+    ("y = z", True),
+    ("y = torch.zeros_like(z)", True),
+    ("y = t.float().view_as(z)", True),
+    ("y = t.reshape(z.shape)", True),
+    ("y = t.view(z.size())", True),
+    ("y = tf.reshape(t, tf.shape(z))", True),
+    ("y = 1 - torch.sigmoid(z * 2)", True),  # elementwise, with numbers
+    ("y = (z > 0).float()", True),
+    ("y = F.softmax(z, dim=1).to(torch.float16)", True),
+    ("assert z.shape == y.shape", True),
+    ("if z.size() != y.size():\n    raise ValueError", True),
+    ("if c:\n    y = z\nelse:\n    y = z * 2", True),
+    ("if c:\n    y = z\nelse:\n    y = t", False),
+    ("y = t.type_as(z)", False),  # only the dtype of z
+    ("y = z + t", False),  # broadcasts
+    ("y = z.clamp(t, 1)", False),
+    ("y = z.sum(1)", False),
+    ("y = z[0]", False),
+    ("assert z.shape[0] == y.shape[0]", False),
+])
+def test_same_shape_by_construction_or_by_an_assert(body, same):
+    source = ("import torch\nimport torch.nn.functional as F\nimport tensorflow as tf\ndef f(z, y, t, c):\n"
+              + textwrap.indent(body, "    ") + "\n    return probe(z, y)\n")
+    module = _module(source)
+    probe = next(n for n in module.nodes(ast.Call) if ast.unparse(n.func) == "probe")
+    assert module.facts.same_shape(*probe.args) is same
+
+
+@pytest.mark.parametrize("body, same", [
+    ("pass", False),
+    ("y = t.type_as(z)", True),
+    ("y = t.to(z.dtype).view_as(z)", True),
+    ("y = torch.zeros_like(z)", True),
+    ("y = torch.zeros_like(z, dtype=torch.long)", False),
+    ("z = z.float()\ny = t.float()", True),  # both known
+    ("z = z.float()\ny = t.half()", False),
+    ("y = t.to(device)", False),  # a device, not a dtype
+    ("y = torch.sigmoid(z)", False),  # float32 for an integer z
+])
+def test_same_dtype_known_or_by_construction(body, same):
+    source = "import torch\ndef f(z, y, t, device):\n" + textwrap.indent(body, "    ") + "\n    return probe(z, y)\n"
+    module = _module(source)
+    probe = next(n for n in module.nodes(ast.Call) if ast.unparse(n.func) == "probe")
+    assert module.facts.same_dtype(*probe.args) is same
+
+
 def test_a_mutating_library_function_mutates_its_argument():
     assert dataflow.in_place("zeros_") and not dataflow.in_place("_private") and not dataflow.in_place("__call__")
 

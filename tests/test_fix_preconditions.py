@@ -26,7 +26,7 @@ def _same(source: str, *args) -> None:
     for unsafe in (False, True):
         got = _run(fix(source, unsafe=unsafe), *args)
         assert got.shape == want.shape and got.dtype == want.dtype
-        torch.testing.assert_close(got, want, equal_nan=True)
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
 
 
 Z = torch.tensor([[1.0, 2.0, 3.0]])
@@ -86,3 +86,71 @@ def test_without_the_change_the_fix_is_offered_and_exact(code, body, args, origi
     source = _source("\n".join(lines), "z, y" if len(args) == 2 else "z")
     assert fix(source, unsafe=code == "LOSS202") != source
     _same(source, *args)
+
+
+# ----- shapes and dtypes: the with-logits losses do not broadcast or promote as the formulas do ---------------
+BCE = "p = torch.sigmoid(z)\nreturn -(y * torch.log(p) + (1 - y) * torch.log(1 - p))"
+CE = "p = F.softmax(z, dim=1)\nreturn -(y * torch.log(p)).sum(1)"
+LOGITS = torch.tensor([[-1.0, 0.5, 2.0, 0.0, 1.0], [0.3, -2.0, 1.0, 0.5, -0.5], [1.0, 1.0, 0.0, -1.0, 2.0],
+                       [0.0, 0.1, 0.2, 0.3, 0.4]])
+LABELS = torch.tensor([[0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 1]])
+
+
+@pytest.mark.parametrize("formula, z, y, loss, error", [
+    # logits (4, 1), targets (4,): the formula gives a (4, 4) loss
+    (BCE, LOGITS[:, :1], LABELS[0, :4].float(), F.binary_cross_entropy_with_logits, "Target size"),
+    # one soft label of shape (5,) shared by logits (4, 5)
+    (CE, LOGITS, LABELS[0].float().softmax(0), F.cross_entropy, "batch_size"),
+    # int64 targets: the formula promotes them
+    (BCE, LOGITS, LABELS, F.binary_cross_entropy_with_logits, "result type Float can't be cast to"),
+    (CE, LOGITS, LABELS, F.cross_entropy, "Expected floating point type for target with class probabilities"),
+], ids=["bce-broadcast", "ce-shared-label", "bce-int64", "ce-int64"])
+def test_the_fix_broadcasts_and_promotes_as_the_formula(formula, z, y, loss, error):
+    source = _source(formula, "z, y")
+    with pytest.raises((RuntimeError, ValueError), match=error):  # what the old fix called, on these inputs
+        loss(z, y, reduction="none")
+    assert "with_logits" not in fix(source) and "cross_entropy" not in fix(source)
+    _same(source, z, y)
+
+
+def test_float16_targets_keep_the_float32_loss():
+    z, y = LOGITS, LABELS.half()
+    assert F.binary_cross_entropy_with_logits(z, y, reduction="none").dtype == torch.float16  # the old fix
+    source = _source(BCE, "z, y")
+    assert _run(source, z, y).dtype == torch.float32
+    _same(source, z, y)
+    known = _source("z = z.float()\ny = y.half().view_as(z)\n" + BCE, "z, y")  # dtypes and shapes in the code
+    assert "binary_cross_entropy_with_logits(z, y.float()" in fix(known)
+    _same(known, z, y)
+
+
+@pytest.mark.parametrize("formula, preamble, z, y, written", [
+    (BCE, "y = y.type_as(z).view_as(z)", LOGITS, LABELS.float(), "F.binary_cross_entropy_with_logits(z, y,"),
+    (BCE, "y = y.long().view_as(z)", LOGITS, LABELS, "F.binary_cross_entropy_with_logits(z, y.to(z.dtype),"),
+    (BCE, "assert z.shape == y.shape\ny = y.double()", LOGITS, LABELS, "F.binary_cross_entropy_with_logits(z, y,"),
+    (CE, "y = y.type_as(z).view_as(z)", LOGITS, LABELS.float(), "F.cross_entropy(z, y,"),
+    (CE, "y = y.long().view_as(z)", LOGITS, LABELS, "F.cross_entropy(z, y.to(z.dtype),"),
+    (CE, "z = z.double()\ny = y.long().view_as(z)", LOGITS, LABELS, "F.cross_entropy(z, y.double(),"),
+], ids=["bce-type-as", "bce-int64", "bce-asserted-float64", "ce-type-as", "ce-int64", "ce-int64-float64-logits"])
+def test_the_with_logits_loss_where_the_code_shows_shapes_and_dtypes(formula, preamble, z, y, written):
+    source = _source(preamble + "\n" + formula, "z, y")
+    assert written in fix(source)
+    _same(source, z, y)
+
+
+def test_tensorflow_labels_that_broadcast_keep_the_formula():
+    tf = pytest.importorskip("tensorflow")
+    source = ("import tensorflow as tf\n\n\ndef f(z, y):\n    p = tf.sigmoid(z)\n"
+              "    return -(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p))\n")
+    z, y = tf.constant([[-1.0], [0.5], [2.0], [0.0]]), tf.constant([0.0, 1.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match="must have the same shape"):  # the old fix
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z)
+    fixed = fix(source)
+    assert "log_sigmoid" in fixed
+    namespace: dict = {}
+    exec(compile(source, "<original>", "exec"), namespace)  # noqa: S102 - the test's own code
+    want = namespace["f"](z, y)
+    exec(compile(fixed, "<fixed>", "exec"), namespace)  # noqa: S102
+    got = namespace["f"](z, y)
+    assert got.shape == want.shape == (4, 4) and got.dtype == want.dtype
+    assert float(tf.reduce_max(tf.abs(got - want))) < 1e-6

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..finding import Edit, Finding, Fix, Import
-from ..rewrite import atom, movable, negated, rewritten, stable_call
+from ..rewrite import atom, movable, negated, rewritten, stable_call, with_logits_targets
 from ..rule import Rule, Safety
 from ..semantic import formulas
 from ..semantic.formulas import factors, same, terms, wrappers
@@ -66,9 +66,11 @@ class BceByHand(Rule):
                 continue
             top = wrappers(module, chain).top
             if sigmoid is not None:
-                fix = self._logits_fix(module, bce, top, sigmoid, Safety.UNSAFE if clamped else Safety.SAFE)
-                name = fix.edits[0].text.partition("(")[0].lstrip("-") if fix and len(fix.edits) == 1 else None
-                hint = f"use {name} on the logits" if name else "compute it from the logits (log-sigmoid)"
+                fix, why = self._logits_fix(module, bce, top, sigmoid, Safety.UNSAFE if clamped else Safety.SAFE)
+                if fix is not None and len(fix.edits) == 1:
+                    hint = f"use {fix.title.removeprefix('Use ').strip('`')} on the logits"
+                else:
+                    hint = f"compute it from the logits (log-sigmoid){why if fix else ''}"
                 message = f"binary cross-entropy by hand on a sigmoid is inf/NaN once it saturates; {hint}"
             else:
                 fix = self._probs_fix(module, bce, top)
@@ -77,26 +79,32 @@ class BceByHand(Rule):
             yield self.finding(module, top, message, fix)
 
     # ----- fixes ------------------------------------------------------------------------------------------------
-    def _logits_fix(self, module: Module, bce: Bce, top: ast.expr, sigmoid: OpCall, safety: Safety) -> Fix | None:
+    def _logits_fix(self, module: Module, bce: Bce, top: ast.expr, sigmoid: OpCall,
+                    safety: Safety) -> tuple[Fix | None, str]:
+        """The with-logits loss for the whole expression, else logsigmoid in both logs and why not the loss."""
         z = sigmoid.input
         if z is None or not movable(module, sigmoid.node, top) or not _unary_activation(sigmoid):
-            return None
+            return None, ""
         framework = "torch" if sigmoid.kind in ("method", "module") else sigmoid.framework
+        why = ""
         if bce.exact and framework in _WITH_LOGITS:
-            fixed = _whole(module, bce, top, framework, _WITH_LOGITS[framework], module.text(z))
+            y, why = _targets(module, z, bce.y, top, framework)
+            fixed = _whole(module, bce, top, framework, _WITH_LOGITS[framework], module.text(z), y) if y else None
             if fixed is not None:
-                return Fix((Edit(module.span(top), fixed[0]),), safety, tuple(i for i in fixed[1:] if i))
+                name = stable_call(module, _WITH_LOGITS[framework][0], framework)[0]  # type: ignore[index]
+                return Fix((Edit(module.span(top), fixed[0]),), safety, tuple(i for i in fixed[1:] if i),
+                           f"Use `{name}`"), ""
         spelled = stable_call(module, "logsigmoid", framework)
         if spelled is None:
-            return None
+            return None, ""
         edits = (Edit(module.span(bce.log_p.node), f"{spelled[0]}({module.text(z)})"),
                  Edit(module.span(bce.log_q.node), f"{spelled[0]}({negated(module, z)})"))
-        return Fix(edits, safety, (spelled[1],) if spelled[1] else ())
+        return Fix(edits, safety, (spelled[1],) if spelled[1] else (), f"Use `{spelled[0]}` in both logs{why}"), why
 
     def _probs_fix(self, module: Module, bce: Bce, top: ast.expr) -> Fix | None:
         framework = bce.log_p.framework if bce.log_p.kind == "function" else "torch"
-        if bce.exact and framework in _ON_PROBS:
-            fixed = _whole(module, bce, top, framework, _ON_PROBS[framework], module.text(bce.p))
+        if bce.exact and framework in _ON_PROBS and _probability_targets(module, bce, top, framework):
+            fixed = _whole(module, bce, top, framework, _ON_PROBS[framework], module.text(bce.p), module.text(bce.y))
             if fixed is not None:
                 return Fix((Edit(module.span(top), fixed[0]),), Safety.UNSAFE, tuple(i for i in fixed[1:] if i))
         clipped = _clipped(module, bce.p, framework)
@@ -156,8 +164,8 @@ def _unary_activation(call: OpCall) -> bool:
     return args == {"method": 0, "function": 1, "module": 1}[call.kind] and not call.node.keywords
 
 
-def _whole(module: Module, bce: Bce, top: ast.expr, framework: str, api: tuple[str, str],
-           x: str) -> tuple[str, Import | None] | None:
+def _whole(module: Module, bce: Bce, top: ast.expr, framework: str, api: tuple[str, str], x: str,
+           y: str) -> tuple[str, Import | None] | None:
     """``top`` rewritten around the framework's elementwise loss, reductions kept as written (a bare torch
     mean/sum folded into ``reduction=``) and the signs multiplied out. None when a minus sits between two
     reductions."""
@@ -169,7 +177,7 @@ def _whole(module: Module, bce: Bce, top: ast.expr, framework: str, api: tuple[s
     reductions = outer.reductions
     folded = framework == "torch" and len(reductions) == 1 and formulas.bare(reductions[0])
     reduction = ('"sum"' if reductions[0].op == "sum" else None) if folded else '"none"'
-    text = api[1].format(f=spelled[0], x=x, y=module.text(bce.y), r=reduction)
+    text = api[1].format(f=spelled[0], x=x, y=y, r=reduction)
     if reduction is None:
         text = text.replace(", reduction=None", "")
     if reductions and not folded:
@@ -185,6 +193,28 @@ def _whole(module: Module, bce: Bce, top: ast.expr, framework: str, api: tuple[s
         if reductions[-1].kind == "method":  # (-(y*log(p) + ...)).mean(1): the grouping parentheses go too
             text = text.replace(f"({loss})", loss, 1)
     return ("-" + text if sign < 0 else text), spelled[1]
+
+
+def _targets(module: Module, z: ast.expr, y: ast.expr, at: ast.expr, framework: str) -> tuple[str | None, str]:
+    """The targets' text for the with-logits loss on logits ``z``, or None and why not. The hand-written
+    formula broadcasts (logits (4, 1), targets (4,) give a (4, 4) loss) and PyTorch's promotes dtypes; the
+    with-logits losses raise on other shapes, and PyTorch's on integer targets, and return the targets' dtype."""
+    if not module.facts.same_shape(z, y, at):
+        return None, " (not the with-logits loss: the targets are not known to have the logits' shape)"
+    if framework != "torch":
+        return module.text(y), ""  # TensorFlow refuses mixed dtypes in the formula as in the loss
+    targets = with_logits_targets(module, z, y, promotes=False)
+    why = " (not the with-logits loss: the targets are not known to be floating, of the formula's dtype)"
+    return targets, "" if targets else why
+
+
+def _probability_targets(module: Module, bce: Bce, top: ast.expr, framework: str) -> bool:
+    """Whether the probability BCE accepts the targets where the formula did: the same shape, and in PyTorch
+    the same dtype as ``p`` (``binary_cross_entropy`` raises "Found dtype Half but expected Float")."""
+    if not module.facts.same_shape(bce.p, bce.y, top):
+        return False
+    dtype = module.facts.value(bce.p).dtype
+    return framework != "torch" or (dtype is not None and dtype == module.facts.value(bce.y).dtype)
 
 
 def _clipped(module: Module, p: ast.expr, framework: str) -> tuple[str, Import | None] | None:

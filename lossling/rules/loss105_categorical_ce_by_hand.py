@@ -8,7 +8,7 @@ import math
 from typing import Iterator
 
 from ..finding import Edit, Finding, Fix
-from ..rewrite import movable, respelled, rewritten, stable_call
+from ..rewrite import movable, respelled, rewritten, stable_call, with_logits_targets
 from ..rule import Rule, Safety
 from ..semantic import formulas
 from ..semantic.formulas import factors, wrappers
@@ -39,30 +39,33 @@ class CategoricalCeByHand(Rule):
             found = _dense(module, log) or _sparse(module, log)
             if found is None:
                 continue
-            top, softmax, fix = found
+            top, softmax, fix, why = found
             if fix is None:
-                fix = self._log_softmax_fix(module, log, softmax)
+                fix = self._log_softmax_fix(module, log, softmax, why)
             name = _named(fix) if fix else "log_softmax"
             yield self.finding(module, top, f"cross-entropy by hand on a softmax is inf/NaN once a probability "
-                                            f"underflows; use {name}", fix)
+                                            f"underflows; use {name}{why if fix else ''}", fix)
 
-    def _log_softmax_fix(self, module: Module, log: OpCall, softmax: OpCall) -> Fix | None:
-        """``log(softmax(z))`` -> ``log_softmax(z)`` in place: exact, whatever the reduction and label form."""
+    def _log_softmax_fix(self, module: Module, log: OpCall, softmax: OpCall, why: str = "") -> Fix | None:
+        """``log(softmax(z))`` -> ``log_softmax(z)`` in place: exact, whatever the reduction and label form
+        (``why``: why not the with-logits loss, for the title)."""
         arg = module.resolve(log.input)
         if not movable(module, softmax.node, log.node):
             return None
         spelled = respelled(module, softmax, "log_softmax")
         if spelled is None:
             return None
+        title = f"Use `{spelled[0].partition('(')[0]}`{why}"
         if arg is softmax.node:
-            return Fix((Edit(module.span(log.node), spelled[0]),), Safety.SAFE, (spelled[1],) if spelled[1] else ())
+            return Fix((Edit(module.span(log.node), spelled[0]),), Safety.SAFE, (spelled[1],) if spelled[1] else (),
+                       title)
         picked = _picked(module, arg)  # log(p[i, t]) / log(p.gather(1, t)) with p the softmax
         if picked is None or arg is None or arg is not log.input:
             return None
         text = rewritten(module, arg, {picked: spelled[0]})
         if text is None:
             return None
-        return Fix((Edit(module.span(log.node), text),), Safety.SAFE, (spelled[1],) if spelled[1] else ())
+        return Fix((Edit(module.span(log.node), text),), Safety.SAFE, (spelled[1],) if spelled[1] else (), title)
 
 
 def _named(fix: Fix) -> str:
@@ -79,7 +82,8 @@ def _named(fix: Fix) -> str:
 
 
 def _dense(module: Module, log: OpCall):
-    """``y * log(softmax(z))`` summed or averaged (any signs): (top, softmax, with-logits fix or None)."""
+    """``y * log(softmax(z))`` summed or averaged (any signs): (top, softmax, with-logits fix or None, why not
+    the with-logits loss)."""
     softmax = module.op_of(log.input, "softmax")
     if softmax is None:
         return None
@@ -95,8 +99,8 @@ def _dense(module: Module, log: OpCall):
         return None
     if any(formulas.same(module, p, log.input) for p in labels):  # p * log(p): an entropy, LOSS102's fix
         return None
-    fix = _with_logits(module, softmax, product, sign, labels, outer) if len(labels) == 1 else None
-    return outer.top, softmax, fix
+    fix, why = _with_logits(module, softmax, product, sign, labels, outer) if len(labels) == 1 else (None, "")
+    return outer.top, softmax, fix, why
 
 
 def _sparse(module: Module, log: OpCall):
@@ -121,7 +125,7 @@ def _sparse(module: Module, log: OpCall):
     outer = wrappers(module, node)
     if outer.sign > 0 and not outer.reductions:
         return None
-    return outer.top, softmax, None
+    return outer.top, softmax, None, ""
 
 
 def _picked(module: Module, node: ast.AST | None) -> ast.expr | None:
@@ -138,37 +142,41 @@ def _picked(module: Module, node: ast.AST | None) -> ast.expr | None:
 
 
 def _with_logits(module: Module, softmax: OpCall, product: ast.expr, sign: int, labels: list[ast.expr],
-                 outer: formulas.Wrapped) -> Fix | None:
-    """The class-axis sum replaced by the framework's with-logits cross-entropy, when the axes provably agree."""
+                 outer: formulas.Wrapped) -> tuple[Fix | None, str]:
+    """The class-axis sum replaced by the framework's with-logits cross-entropy, when the axes provably agree and
+    the labels fit it; else None and why not (for the message, where it is the labels)."""
     framework = "torch" if softmax.kind in ("method", "module") else softmax.framework
     api = _WITH_LOGITS.get(framework)
     z = softmax.input
     if api is None or z is None or not movable(module, softmax.node, product) or not _unary(softmax):
-        return None
+        return None, ""
     first = outer.reductions[0]
     axis = _axis(module, softmax, framework)
     reduced = _axis_of(module, first)
     if first.op != "sum" or _keeps(first) or axis is None:
-        return None
+        return None, ""
     if framework == "torch" and axis != api[2]:
-        return None
+        return None, ""
     if framework != "torch" and axis != -1:
-        return None
+        return None, ""
     spelled = stable_call(module, api[0], framework)
     if spelled is None:
-        return None
+        return None, ""
     everything = formulas.bare(first)
     if not everything and reduced != axis:
-        return None
-    text = api[1].format(f=spelled[0], z=module.text(z), y=module.text(labels[0]), r='"none"')
+        return None, ""
+    y, why = _targets(module, z, labels[0], product, framework)
+    if y is None:
+        return None, why  # log_softmax in place of the log instead: it broadcasts and promotes as the formula did
+    text = api[1].format(f=spelled[0], z=module.text(z), y=y, r='"none"')
     if everything and framework != "torch":  # a sum over everything: sum the per-example losses instead
         target = _negations_up(module, first.node)
         inner = _inner_top(module, product, first)
         body = rewritten(module, first.node, {inner: text}) if inner is not None else None
         if body is None:
-            return None
+            return None, ""
         text = body if sign * _negations(module, product, target) < 0 else "-" + body
-        return Fix((Edit(module.span(target), text),), Safety.SAFE, (spelled[1],) if spelled[1] else ())
+        return Fix((Edit(module.span(target), text),), Safety.SAFE, (spelled[1],) if spelled[1] else ()), ""
     target = first.node
     if framework == "torch":
         later = outer.reductions[1] if len(outer.reductions) > 1 else None
@@ -180,7 +188,20 @@ def _with_logits(module: Module, softmax: OpCall, product: ast.expr, sign: int, 
     target = _negations_up(module, target)
     if sign * _negations(module, product, target) > 0:  # the replaced node is +sum(y * log p), i.e. -loss
         text = "-" + text
-    return Fix((Edit(module.span(target), text),), Safety.SAFE, (spelled[1],) if spelled[1] else ())
+    return Fix((Edit(module.span(target), text),), Safety.SAFE, (spelled[1],) if spelled[1] else ()), ""
+
+
+def _targets(module: Module, z: ast.expr, y: ast.expr, at: ast.expr, framework: str) -> tuple[str | None, str]:
+    """The labels' text for the with-logits cross-entropy where it computes what the formula did, or None and why
+    not. The formula broadcasts (one soft label of shape (5,) for logits (4, 5)) and PyTorch's promotes integer
+    labels; the losses raise on other shapes ("Expected input batch_size (4) to match target batch_size (5)") and
+    PyTorch's on integer labels ("Expected floating point type for target with class probabilities")."""
+    if not module.facts.same_shape(z, y, at):
+        return None, " (not cross_entropy: the labels are not known to have the logits' shape)"
+    if framework != "torch":
+        return module.text(y), ""
+    labels = with_logits_targets(module, z, y, promotes=True)
+    return labels, "" if labels else " (not cross_entropy: the labels are not known to be floating)"
 
 
 def _inner_top(module: Module, product: ast.expr, reduction: OpCall) -> ast.expr | None:

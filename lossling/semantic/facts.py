@@ -1460,6 +1460,110 @@ class Facts:
                 self._positive_constant(d.value))
         return d.kind == "mutate" and self.guarded(d.node, depth)
 
+    # ----- shapes ---------------------------------------------------------------------------------------------
+    def same_shape(self, a: ast.AST, b: ast.AST, at: ast.AST | None = None) -> bool:
+        """Whether ``a`` and ``b`` have the same shape by construction (the precondition of a loss that, unlike
+        the formula it replaces, does not broadcast): one value, or one made from the other by an elementwise op,
+        a cast, ``view_as``/``expand_as``, ``reshape(o.shape)``, ``zeros_like(o)``; or an ``assert a.shape ==
+        b.shape`` (``if ... != ...: raise``) holds at ``at`` (default: ``b``)."""
+        left, right = self._shape(a), self._shape(b)
+        if left is None or right is None:
+            return False
+        if left == right:
+            return True
+        for test, holds in self.conditions(at if at is not None else b):
+            if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq)) \
+                    and holds is isinstance(test.ops[0], ast.Eq):
+                sides = [self._shape_of_size(n) for n in (test.left, test.comparators[0])]
+                if None not in sides and {sides[0], sides[1]} == {left, right}:
+                    return True
+        return False
+
+    def _shape(self, node: ast.AST | None, depth: int = 8) -> tuple | None:
+        """A token equal for expressions of one shape: the definition or attribute the shape comes from."""
+        if node is None or depth <= 0:
+            return None
+        if isinstance(node, ast.Name):
+            defs = self.definitions(node)
+            tokens = {self._shape(d.value, depth - 1) if d.kind == "assign" else ("def", id(d)) for d in defs}
+            return tokens.pop() if len(tokens) == 1 else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and self.module.qualname(node) is None:
+            return ("attr", ast.dump(node))  # self.target
+        if isinstance(node, ast.UnaryOp):
+            return self._shape(node.operand, depth - 1)
+        if isinstance(node, (ast.BinOp, ast.Compare)):
+            sides = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.left, *node.comparators]
+            tensors = [n for n in sides if not _scalar(self.module, n)]
+            return self._shape(tensors[0], depth - 1) if len(tensors) == 1 else None
+        if not isinstance(node, ast.Call):
+            return None
+        func, args = node.func, node.args
+        method = isinstance(func, ast.Attribute) and self.module.qualname(func) is None
+        name = func.attr if method else (self.module.qualname(func) or "").rpartition(".")[2]
+        if method and name in ("view_as", "reshape_as", "expand_as") and len(args) == 1:
+            return self._shape(args[0], depth - 1)
+        if name in ("view", "reshape", "expand", "broadcast_to") and len(args) == 1 + (not method):
+            return self._shape_of_size(args[-1], depth - 1)
+        if name.endswith("_like") and args:
+            return self._shape(args[0], depth - 1)
+        receiver = func.value if method else (args[0] if args else None)  # type: ignore[union-attr]
+        rest = args if method else args[1:]
+        call = self.module.op(node)
+        keeps = name in _CASTS or name in _SHAPE_KEEPING or (call is not None and call.op in _SHAPE_KEEPING)
+        if keeps and receiver is not None and (name in ("to", "type_as") or all(_scalar(self.module, n) for n in (
+                *rest, *(k.value for k in node.keywords)))):  # x.to(other), x.type_as(other): only its dtype
+            return self._shape(receiver, depth - 1)
+        return None
+
+    def same_dtype(self, a: ast.AST, b: ast.AST) -> bool:
+        """Whether ``a`` and ``b`` have the same dtype: both known and equal, or one made from the other by a
+        view, a copy or a cast to the other's dtype (``y.type_as(z)``, ``y.to(z.dtype)``, ``zeros_like(z)``)."""
+        left, right = self._dtype(a), self._dtype(b)
+        return left is not None and left == right
+
+    def _dtype(self, node: ast.AST | None, depth: int = 8) -> tuple | None:
+        """A token equal for expressions of one dtype: the dtype itself where known, else where it comes from."""
+        if node is None or depth <= 0:
+            return None
+        known = self.value(node).dtype
+        if known is not None:
+            return ("dtype", known)
+        if isinstance(node, ast.Name):
+            defs = self.definitions(node)
+            tokens = {self._dtype(d.value, depth - 1) if d.kind == "assign" else ("def", id(d)) for d in defs}
+            return tokens.pop() if len(tokens) == 1 else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and self.module.qualname(node) is None:
+            return ("attr", ast.dump(node))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return self._dtype(node.operand, depth - 1)
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            return None
+        func, args = node.func, node.args
+        if self.module.qualname(func) is not None:  # torch.zeros_like(z) (no dtype= of its own)
+            like = func.attr.endswith("_like") and args and not any(k.arg == "dtype" for k in node.keywords)
+            return self._dtype(args[0], depth - 1) if like else None
+        other = args[0] if len(args) == 1 and not node.keywords else next(
+            (k.value for k in node.keywords if k.arg == "dtype"), None) if not args else None
+        if func.attr in ("type_as", "to") and other is not None:  # y.type_as(z), y.to(z), y.to(z.dtype)
+            if isinstance(other, ast.Attribute) and other.attr == "dtype":
+                return self._dtype(other.value, depth - 1)
+            return self._dtype(other, depth - 1) if self.value(other).tensor or func.attr == "type_as" else None
+        if func.attr in dataflow.VIEWS or func.attr in ("clone", "contiguous", "view_as", "reshape_as", "expand_as"):
+            return self._dtype(func.value, depth - 1)
+        return None
+
+    def _shape_of_size(self, node: ast.AST, depth: int = 8) -> tuple | None:
+        """The shape token of ``o`` for ``o.shape``, ``o.size()``, ``tf.shape(o)``."""
+        if isinstance(node, ast.Attribute) and node.attr == "shape":
+            return self._shape(node.value, depth)
+        if isinstance(node, ast.Call) and not node.args and isinstance(node.func, ast.Attribute) and (
+                node.func.attr == "size"):
+            return self._shape(node.func.value, depth)
+        if isinstance(node, ast.Call) and len(node.args) == 1 and (self.module.qualname(node.func) or "").endswith(
+                ".shape"):
+            return self._shape(node.args[0], depth)
+        return None
+
     def unwrapped(self, node: ast.AST | None) -> ast.expr | None:
         """The operand of an op that keeps its input's values (a dtype, device or layout change: ``d.float()``,
         ``float(d)``, ``d.item()``, ``tf.cast(d, ..)``, ``d[:, None]``, ``x.max(dim)[0]``, ``.values``), else None."""
@@ -1569,6 +1673,14 @@ class _Probe:
 _HOLDERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tensorflow.Variable"})
 _PASS = frozenset({"reshape", "transpose", "permute", "squeeze", "unsqueeze", "broadcast_to", "tile", "flatten",
                    "flip", "roll", "gather", "narrow", "clone", "masked_select", "boolean_mask"})
+# Ops and methods whose result has their input's shape when every other argument is a number, a dtype or a
+# string (an axis, a bound, a dtype): elementwise math, activations along an axis, casts, copies.
+_SHAPE_KEEPING = frozenset({
+    "log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "rsqrt", "square", "abs", "sigmoid", "softplus",
+    "relu", "tanh", "cosh", "sign", "reciprocal", "erf", "clamp", "clamp_min", "clamp_max", "clip", "nan_to_num",
+    "logsigmoid", "softmax", "log_softmax", "neg", "cast", "detach", "stop_gradient", "clone", "contiguous", "to",
+    "type", "type_as", "cpu", "cuda", "pow", "round", "floor", "ceil", "requires_grad_",
+})
 _LOSSES = frozenset({"bce", "bce_logits", "cross_entropy", "nll", "mse", "mae", "smooth_l1", "huber", "log_loss",
                      "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
                      "sigmoid_ce_logits", "softmax_ce_logits", "sparse_softmax_ce_logits", "log_cosh", "ctc",
@@ -2075,3 +2187,9 @@ def _follows(module: "Module", start: ast.stmt, end: ast.stmt) -> bool:  # type:
                     return any(s is node for s in block[block.index(start) + 1:])
             return False
     return False
+
+
+def _scalar(module: "Module", node: ast.AST) -> bool:  # type: ignore[name-defined]  # noqa: F821
+    """A number, a string, a dtype or other module constant (``torch.float32``), ``None``: no shape to broadcast."""
+    return isinstance(node, ast.Constant) or module.const(node) is not None or module.qualname(node) is not None or (
+        module.facts.value(node).kind == "number")
