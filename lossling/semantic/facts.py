@@ -1499,14 +1499,15 @@ class Facts:
             return None
         func, args = node.func, node.args
         method = isinstance(func, ast.Attribute) and self.module.qualname(func) is None
-        name = func.attr if method else (self.module.qualname(func) or "").rpartition(".")[2]
+        name = func.attr if isinstance(func, ast.Attribute) and method else (
+            self.module.qualname(func) or "").rpartition(".")[2]
         if method and name in ("view_as", "reshape_as", "expand_as") and len(args) == 1:
             return self._shape(args[0], depth - 1)
         if name in ("view", "reshape", "expand", "broadcast_to") and len(args) == 1 + (not method):
             return self._shape_of_size(args[-1], depth - 1)
         if name.endswith("_like") and args:
             return self._shape(args[0], depth - 1)
-        receiver = func.value if method else (args[0] if args else None)  # type: ignore[union-attr]
+        receiver = func.value if isinstance(func, ast.Attribute) and method else (args[0] if args else None)
         rest = args if method else args[1:]
         call = self.module.op(node)
         keeps = name in _CASTS or name in _SHAPE_KEEPING or (call is not None and call.op in _SHAPE_KEEPING)
