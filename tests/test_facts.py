@@ -534,3 +534,30 @@ def test_ascended(text, ascended):
     module = module_of(HEAD + text)
     holder = next(n for n in module.nodes(ast.Call) if module.text(n) == "nn.Parameter(torch.zeros(3))")
     assert module.facts.ascended(holder) is ascended
+def test_tested_through_the_same_data():
+    module = _module("import torch\ndef f(v):\n    keep = v > 0\n    drop = ~keep\n    if drop.any():\n"
+                     "        return v[~keep].mean()\n")
+    assert module.facts.tested(module.nodes(ast.Return)[0].value)  # drop is keep negated
+    module = _module("import torch\ndef f(t):\n    a = t[:, 0]\n    if (a > 0).any():\n"
+                     "        return t[:, 1][t[:, 1] > 0].mean()\n")
+    assert module.facts.tested(module.nodes(ast.Return)[0].value)  # a fixed part of the same tensor
+    module = _module("import torch\ndef f(v):\n    keep = v > 0\n    kept = v[keep]\n    if kept.numel() > 0:\n"
+                     "        return v[~keep].mean()\n")
+    assert not module.facts.tested(module.nodes(ast.Return)[0].value)  # a selection is other data
+
+
+@pytest.mark.parametrize("source, name, positive", [
+    ("_, c = torch.unique(x, return_counts=True)", "c", True),
+    ("_, i, c = x.unique(return_inverse=True, return_counts=True)", "c", True),
+    ("_, i, c = x.unique(return_inverse=True, return_counts=True)", "i", False),
+    ("_, c = torch.unique_consecutive(x, return_counts=True)", "c", True),
+    ("_, i = torch.unique(x, return_inverse=True)", "i", False),
+    ("_, i, c = tf.unique_with_counts(x)", "c", True),
+    ("_, f, c = jnp.unique(x, return_index=True, return_counts=True)", "c", True),
+    ("_, f, i, c = np.unique(x, return_index=True, return_inverse=True, return_counts=True)", "c", True),
+    ("_, f, i, c = np.unique(x, return_index=True, return_inverse=True, return_counts=True)", "i", False),
+])
+def test_unique_counts_are_at_least_one(source, name, positive):
+    module = _module(f"import torch\nimport tensorflow as tf\nimport numpy as np\nimport jax.numpy as jnp\n"
+                     f"def f(x: torch.Tensor):\n    {source}\n    return {name}\n")
+    assert module.facts.value(module.nodes(ast.Return)[0].value).positive is positive

@@ -127,7 +127,7 @@ _MORE = _SHAPE + " " + _COMPARE + " " + _INDEX + " nansum nanmean matmul einsum>
 _FUNCTIONS: dict[str, dict[str, str]] = {
     "torch": {
         "torch": _MATH + " " + "logsigmoid>logsigmoid special_expit>sigmoid " + _MORE + " " + _MAKE +
-        " detach bmm>matmul mm>matmul t>transpose",
+        " detach bmm>matmul mm>matmul t>transpose unique_consecutive>unique",
         "torch.special": "expit>sigmoid logit log_softmax softmax logsumexp xlogy entr log1p expm1",
         "torch.nn.functional": "softmax log_softmax softmin sigmoid logsigmoid softplus relu normalize "
         "cosine_similarity gumbel_softmax one_hot linear>matmul " + _POOL + " " + _LOSSES_TORCH,
@@ -135,7 +135,8 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "torch.distributions.utils": "clamp_probs",
     },
     "tf": {
-        "tensorflow": _TF_TOP + " " + TF1_REMOVED + " " + _MORE + " " + _MAKE + " stop_gradient one_hot",
+        "tensorflow": _TF_TOP + " " + TF1_REMOVED + " " + _MORE + " " + _MAKE + " stop_gradient one_hot "
+        "unique_with_counts>unique",
         "tensorflow.math": _TF_MATH + " " + _COMPARE + " " + _INDEX + " nansum>nansum",
         "tensorflow.random": _TF_RANDOM,
         "tensorflow.nn": _TF_NN + " avg_pool avg_pool1d>avg_pool avg_pool2d>avg_pool max_pool max_pool2d>max_pool "
@@ -216,7 +217,7 @@ TENSOR_METHODS: dict[str, str] = dict(
         "atanh arccos>acos "
         "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num " + _MORE + " view>reshape view_as>reshape "
         "reshape_as>reshape expand>broadcast_to expand_as>broadcast_to repeat>tile contiguous>clone detach numel "
-        "nelement>numel masked_select nan_to_num any all"
+        "nelement>numel masked_select nan_to_num any all unique_consecutive>unique"
     )
 )
 

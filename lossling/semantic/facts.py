@@ -431,9 +431,10 @@ class Facts:
                 test = d.value  # cond = x >= 0 ... where(cond, ...)
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, (ast.Not, ast.Invert)):
             return self._refined(node, value, test.operand, not polarity, frame)
-        if isinstance(test, ast.BoolOp):
-            if isinstance(test.op, ast.And) == polarity:  # every operand has this polarity
-                for operand in test.values:
+        if isinstance(test, ast.BoolOp) or isinstance(test, ast.BinOp) and isinstance(test.op, (ast.BitAnd, ast.BitOr)):
+            conjunction = isinstance(test.op, (ast.And, ast.BitAnd))  # a & b: elementwise, as a and b
+            if conjunction == polarity:  # every operand has this polarity
+                for operand in (test.values if isinstance(test, ast.BoolOp) else (test.left, test.right)):
                     value = self._refined(node, value, operand, polarity, frame)
             return value
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
@@ -885,6 +886,9 @@ class Facts:
         if call is not None and call.op in ("max", "min", "topk", "sort") and _is_reduction(self, call, frame):
             whole = self._op(call, frame)
             return whole if index == 0 else _indices(whole.kind)
+        if call is not None and call.op == "unique" and index is not None and index == _counts_position(call):
+            kind = self._op(call, frame).kind  # how often each distinct value occurs: at least once
+            return Value(kind, "int", 1.0, None, Zero.NEVER, Zero.UNKNOWN, "count", False)
         whole = self.value(value, frame)
         return whole.but(origin=None) if whole.tensor else UNKNOWN
 
@@ -1277,7 +1281,7 @@ class Facts:
         names = self.ingredients(node)
         if not names:
             return False
-        return any(self._value_names(test) & names for test, _ in self.conditions(node))
+        return any(self._value_names(test, aliases=True) & names for test, _ in self.conditions(node))
 
     def ingredients(self, node: ast.AST, depth: int = 3) -> set[str]:
         """The local names ``node``'s value is computed from, following definitions ``depth`` steps."""
@@ -1297,7 +1301,9 @@ class Facts:
                     found.add(f"{child.value.id}.{child.attr}")  # self.n, cfg.n
         return found
 
-    def _value_names(self, test: ast.AST) -> set[str]:
+    def _value_names(self, test: ast.AST, aliases: bool = False) -> set[str]:
+        """The names whose values ``test`` tests (``aliases``: also the names those are the same data as: a
+        negation ``n = ~m``, a cast ``n = m.float()``, a part or view ``n = x[:, 0]`` tests ``m`` and ``x``)."""
         found: set[str] = set()
         stack = [test]
         while stack:
@@ -1315,10 +1321,35 @@ class Facts:
                 continue  # x.shape[:-1] != y.shape[:-1]: shapes against shapes (len(x) > 0 does count)
             if isinstance(node, ast.Name):
                 found.add(node.id)
+                if aliases:
+                    for d in self.definitions(node):
+                        base = self._same_data(d.value) if d.kind == "assign" else None
+                        if base is not None and base.id not in found:
+                            stack.append(base)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 found.add(f"{node.value.id}.{node.attr}")
             stack.extend(ast.iter_child_nodes(node))
         return found
+
+    def _same_data(self, value: ast.AST | None) -> ast.Name | None:
+        """The name whose data ``value`` is, negated, cast, viewed or in part: ``~m``, ``m.float()``, ``x[:, 0]``."""
+        for _ in range(4):
+            if isinstance(value, ast.Name):
+                return value
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.Invert, ast.Not)):
+                value = value.operand
+                continue
+            call = self.module.op(value) if isinstance(value, ast.Call) else None
+            if call is not None and call.op == "logical_not":
+                value = call.input
+                continue
+            inner = self.unwrapped(value)
+            if inner is None and isinstance(value, ast.Subscript) and _constant_index(value.slice):
+                inner = value.value  # x[0, :, 5]: a fixed part (a mask or index picks data, not a part)
+            if inner is None:
+                return None
+            value = inner
+        return None
 
     def repaired(self, node: ast.AST) -> bool:
         """Whether non-finite results of ``node`` are cleaned up: inside ``nan_to_num``/``nansum``/``nanmean``,
@@ -1742,6 +1773,31 @@ def _through_constants(facts: Facts, use: ast.Name) -> tuple[ast.AST | None, ast
     return parent, current
 
 
+def _counts_position(call) -> int | None:
+    """Where ``unique`` returns the counts: after the values and each output asked for before them (PyTorch:
+    inverse; NumPy/JAX: index, inverse); ``tf.unique_with_counts`` gives (values, indices, counts)."""
+    func = call.node.func
+    if call.framework in ("tf", "tf1"):
+        return 2 if isinstance(func, ast.Attribute) and func.attr == "unique_with_counts" else None
+    if len(call.node.args) > (0 if call.kind == "method" else 1):
+        return None  # flags passed by position
+    flags = {k.arg: isinstance(k.value, ast.Constant) and k.value.value is True for k in call.node.keywords}
+    if not flags.get("return_counts"):
+        return None
+    before = ("return_inverse",) if call.framework == "torch" or call.kind == "method" else (
+        "return_index", "return_inverse")
+    return 1 + sum(flags.get(name, False) for name in before)
+
+
+def _constant_index(index: ast.AST) -> bool:
+    """``0``, ``:``, ``...``, ``None``, ``0, :, 5``: an index that picks the same part whatever the data."""
+    elements = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(isinstance(e, ast.Constant) and (e.value is None or e.value is Ellipsis or isinstance(e.value, int))
+               or isinstance(e, ast.Slice) and all(b is None or isinstance(b, ast.Constant) or (
+                   isinstance(b, ast.UnaryOp) and isinstance(b.operand, ast.Constant))
+                   for b in (e.lower, e.upper, e.step)) for e in elements)
+
+
 def _size_of(node: ast.AST) -> bool:
     """``x.shape``, ``x.shape[0]``, ``x.size(1)``, ``len(x)``, ``x.numel()``: the size of something."""
     while isinstance(node, ast.Subscript):
@@ -1771,12 +1827,14 @@ def _includes_extreme(facts: Facts, node: ast.Compare) -> bool:
 
 
 def _same_value(facts: Facts, a: ast.AST, b: ast.AST) -> bool:
-    """Two expressions that read the same value: the same name with the same definitions, or equal text of a
-    name-free expression (``self.n``)."""
+    """Two expressions that read the same value: the same name with the same definitions, the same fixed part of
+    one (``v[..., 1]``), or equal text of a name-free expression (``self.n``)."""
     if isinstance(a, ast.Name) and isinstance(b, ast.Name):
         return a.id == b.id and facts.definitions(a) == facts.definitions(b)
     if isinstance(a, ast.Attribute) and isinstance(b, ast.Attribute):
         return ast.dump(a) == ast.dump(b)
+    if isinstance(a, ast.Subscript) and isinstance(b, ast.Subscript) and _constant_index(a.slice):
+        return ast.dump(a.slice) == ast.dump(b.slice) and _same_value(facts, a.value, b.value)  # v[..., 1]
     return False
 
 
