@@ -9,6 +9,7 @@ from .semantic import apis
 from .semantic.divisions import Division
 from .semantic.module import Module, OpCall
 from .semantic.inference import dtype_eps
+from .semantic.patterns import softmax_axis
 from .semantic.values import FLOATS, promote
 
 _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)
@@ -123,7 +124,7 @@ def respelled(module: Module, call: OpCall, name: str) -> tuple[str, Import | No
     spelled = stable_call(module, name, "torch")
     if spelled is None or call.ctor is None or (call.ctor.args[1:] or any(k.arg != "dim" for k in call.ctor.keywords)):
         return None
-    dim = call.ctor.args[0] if call.ctor.args else call.keyword("dim")
+    dim = softmax_axis(call)
     args = module.text(call.input) + (f", dim={module.text(dim)}" if dim is not None else "")
     return f"{spelled[0]}({args})", spelled[1]
 

@@ -13,6 +13,7 @@ from ..rule import Rule, Safety
 from ..semantic import formulas
 from ..semantic.formulas import factors, wrappers
 from ..semantic.module import Module, OpCall
+from ..semantic.patterns import softmax_axis
 
 # The with-logits cross-entropy over the class axis, per framework: (op in apis.STABLE, template, class axis it
 # takes: None for "the softmax's own, the last", 1 for torch's class dim).
@@ -242,11 +243,7 @@ def _unary(call: OpCall) -> bool:
 
 
 def _axis(module: Module, softmax: OpCall, framework: str) -> int | None:
-    ctor = softmax.ctor
-    if ctor is not None:  # a module instance: the axis is the constructor's
-        node = ctor.args[0] if ctor.args else softmax.keyword("dim")
-    else:
-        node = softmax.arg(1, "dim", "axis")
+    node = softmax_axis(softmax)
     if node is None:
         return None if framework == "torch" else -1
     return _int(module, node)

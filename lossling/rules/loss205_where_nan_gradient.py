@@ -11,6 +11,7 @@ from ..rule import Rule, Safety
 from ..semantic import context
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import pure
+from ..semantic.scopes import callee_name
 from ..semantic.values import Zero
 
 # Ops singular at some input, and an input value where each is finite with a finite derivative.
@@ -139,10 +140,10 @@ def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op:
     the finite singular value: ``where(isnan(b), nan, log(b))`` hides nothing); None when lossling cannot tell."""
     negated = isinstance(cond, ast.UnaryOp) and isinstance(cond.op, (ast.Invert, ast.Not))
     test = cond.operand if isinstance(cond, ast.UnaryOp) and negated else cond
-    if isinstance(test, ast.Call) and test.args and _callee(test.func) in _NONFINITE_TESTS:
+    if isinstance(test, ast.Call) and test.args and callee_name(test.func) in _NONFINITE_TESTS:
         subject = module.resolve(test.args[0])
         if ast.dump(test.args[0]) == ast.dump(operand) or ast.dump(subject) == ast.dump(module.resolve(operand)):
-            return (_callee(test.func) in ("isfinite", "is_finite")) != negated
+            return (callee_name(test.func) in ("isfinite", "is_finite")) != negated
         return None
     if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1):
         return None
@@ -162,10 +163,6 @@ def _holds_at_singularity(module: Module, cond: ast.expr, operand: ast.expr, op:
     points = [1.0, -1.0] if op in ("acos", "asin", "atanh") else [0.0]
     results = {_compare(abs(p) if absolute else p, compare, bound) for p in points}
     return results.pop() if len(results) == 1 else None
-
-
-def _callee(func: ast.expr) -> str | None:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
 
 
 def _compare(value: float, compare: ast.cmpop, bound: float) -> bool | None:

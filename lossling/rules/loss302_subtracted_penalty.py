@@ -8,6 +8,7 @@ from typing import Iterator
 from ..finding import Finding
 from ..rule import Rule
 from ..semantic.module import Module
+from ..semantic.scopes import call_argument
 
 # Iterables of a model's weights (``model.parameters()``, ``model.trainable_variables``) and single weights of a
 # layer (``layer.weight``, ``dense.kernel``): attributes of the frameworks' module and layer classes.
@@ -231,7 +232,7 @@ def _defines_parameters(module: Module, d, depth: int) -> bool:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)] if calls else []
         if calls and module.enclosing_class(function) is not None:
             positional = positional[1:]
-        return bool(calls) and all(_parameters(module, _passed(call, positional, d.name), depth) for call in calls)
+        return bool(calls) and all(_parameters(module, call_argument(call, positional, d.name), depth) for call in calls)
     return False
 
 
@@ -267,13 +268,3 @@ def _differentiated(module: Module, function: ast.AST | None, name: str) -> bool
             if isinstance(target, ast.Name) and any(d.node is function for d in module.facts.definitions(target)):
                 return True
     return any((module.qualname(d) or "") in _GRADIENT_FUNCTIONS for d in function.decorator_list)
-
-
-def _passed(call: ast.Call, positional: list[str], name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    index = positional.index(name) if name in positional else None
-    if index is None or index >= len(call.args) or any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
-        return None
-    return call.args[index]

@@ -10,6 +10,7 @@ from ..finding import Edit, Finding, Fix
 from ..rule import Rule, Safety
 from ..semantic.models import RESHAPES
 from ..semantic.module import Module, OpCall
+from ..semantic.scopes import callee_name
 
 # Losses whose two arguments play different parts (MSE, MAE, Huber and cosine are symmetric and never reported).
 _ASYMMETRIC = ("bce", "bce_logits", "cross_entropy", "nll", "kl_div", "binary_crossentropy",
@@ -65,10 +66,8 @@ def _name(node: ast.expr) -> str | None:
     """The name an argument goes by: ``target``, ``self.target``, ``batch["target"]``, ``target.view(-1)``."""
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in RESHAPES:
         node = node.func.value
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return callee_name(node)
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
         return node.slice.value
     return None

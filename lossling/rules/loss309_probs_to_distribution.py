@@ -10,6 +10,7 @@ from ..rewrite import movable, rewritten
 from ..rule import Rule, Safety
 from ..semantic import apis, models
 from ..semantic.module import Module, OpCall
+from ..semantic.patterns import softmax_axis
 
 
 _CLASSES = tuple(sorted({q.rpartition(".")[2] for q in apis.DISTRIBUTIONS}))
@@ -69,10 +70,7 @@ def _qualname(module: Module, func: ast.expr) -> str | None:
 
 
 def _last_axis(module: Module, softmax: OpCall) -> bool:
-    if softmax.ctor is not None:  # a module instance: the axis is the constructor's
-        dim = softmax.ctor.args[0] if softmax.ctor.args else softmax.keyword("dim")
-    else:
-        dim = softmax.arg(1, "dim", "axis")
+    dim = softmax_axis(softmax)
     if dim is None:
         return softmax.framework != "torch"  # TF, Keras and JAX default to the last axis
     return module.const(dim) == -1.0

@@ -13,6 +13,7 @@ from ..rule import Rule, Safety
 from ..semantic import inference
 from ..semantic.dataflow import Def
 from ..semantic.module import Module, OpCall
+from ..semantic.scopes import callee_name
 
 _FLOAT16_MIN = -65504.0
 # Ops that build a triangular mask: every row keeps its diagonal, so no row is ever fully masked.
@@ -93,7 +94,7 @@ def _softmaxes(module: Module) -> Iterator[tuple[ast.Call, str, ast.expr | None]
     torch = "torch" in module.frameworks
     for node in module.nodes(ast.Call):
         func = node.func
-        if "softmax" not in (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")).lower():
+        if "softmax" not in callee_name(func).lower():
             continue  # a cheap test first: only calls spelled ...softmax can be one
         call = module.op(node)
         if call is not None and call.op in ("softmax", "log_softmax"):
@@ -281,8 +282,7 @@ def _keeps_maximum(module: Module, found: Masking) -> bool:
 
 def _triangular(module: Module, call: ast.Call) -> bool:
     func = call.func
-    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-    if last not in _TRIANGULAR:
+    if callee_name(func) not in _TRIANGULAR:
         return False
     qualname = module.qualname(func)
     if qualname is not None:

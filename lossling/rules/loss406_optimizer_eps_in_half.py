@@ -10,6 +10,7 @@ from ..finding import Finding
 from ..rule import Rule
 from ..semantic import apis, context, inference
 from ..semantic.module import Module
+from ..semantic.scopes import callee_name
 
 # torch's default eps per adaptive optimizer (its keyword is ``eps``).
 _DEFAULT_EPS = {"adam": 1e-8, "adamw": 1e-8, "adamax": 1e-8, "nadam": 1e-8, "radam": 1e-8, "rmsprop": 1e-8,
@@ -32,8 +33,7 @@ class OptimizerEpsInHalf(Rule):
             return
         for call in module.nodes(ast.Call):
             func = call.func
-            if not isinstance(func, (ast.Name, ast.Attribute)) or (
-                    func.attr if isinstance(func, ast.Attribute) else func.id) not in _NAMES:
+            if callee_name(func) not in _NAMES:
                 continue
             qualname = module.qualname(func) or ""
             found = apis.OPTIMIZERS.get(qualname)

@@ -9,6 +9,7 @@ from ..finding import Finding
 from ..rule import Rule
 from ..semantic import apis, context, inference
 from ..semantic.module import Module
+from ..semantic.scopes import callee_name
 
 # torch.optim.Adagrad's own default learning rate is 1e-2: a default is not the user's choice.
 _DEFAULTS = {"torch.optim.Adagrad": 1e-2}
@@ -31,7 +32,7 @@ class LearningRateHigh(Rule):
             return  # an optimizer built where nothing trains: a registry, a factory, a test
         for call in module.nodes(ast.Call):
             func = call.func
-            if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) not in _NAMES:
+            if callee_name(func) not in _NAMES:
                 continue
             qualname = module.qualname(func)
             found = apis.OPTIMIZERS.get(qualname) if qualname is not None else None

@@ -10,6 +10,7 @@ from ..finding import Finding
 from ..rule import Rule
 from ..semantic import context
 from ..semantic.module import Module
+from ..semantic.scopes import callee_name
 
 _RECURRENT = re.compile(r"^(torch\.nn\.(RNN|LSTM|GRU)|(tensorflow\.)?keras\.layers\.(SimpleRNN|LSTM|GRU|RNN))$")
 # Calls that clip gradients (torch, TF, Accelerate, Lightning), and arguments that make an optimizer, a trainer or
@@ -46,8 +47,7 @@ def _clips(module: Module) -> bool:
     ``gradient_clip_val=``, ``max_grad_norm=``)."""
     for call in module.nodes(ast.Call):
         func = call.func
-        last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-        if last in _CLIPPING_CALLS or (module.qualname(func) or "").startswith("optax.clip"):
+        if callee_name(func) in _CLIPPING_CALLS or (module.qualname(func) or "").startswith("optax.clip"):
             return True
         if any(k.arg in _CLIPPING_ARGUMENTS for k in call.keywords):
             return True

@@ -9,6 +9,7 @@ from ..finding import Finding
 from ..rule import Rule
 from ..semantic import apis, context
 from ..semantic.module import Module
+from ..semantic.scopes import callee_name
 
 # Calls in the loop that give the model fresh weights for each run (``model.apply(init_fn)`` included).
 _RESET = frozenset({"clone_model", "reset_parameters", "load_state_dict", "set_weights", "deepcopy", "reset_states",
@@ -100,9 +101,7 @@ def _resets(module: Module, loop: ast.For) -> bool:
     ``copy.deepcopy``, ``clone_model``, ``model.apply(init)``)."""
     for node in ast.walk(loop):
         if isinstance(node, ast.Call):
-            func = node.func
-            last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-            if last in _RESET:
+            if callee_name(node.func) in _RESET:
                 return True
     return False
 

@@ -256,6 +256,8 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
 
 # Roots whose import makes a file "framework code" (tensors flow through it).
 FRAMEWORK_ROOTS = frozenset({"torch", "tensorflow", "keras", "jax", "flax"})
+# Roots of the installed libraries lossling knows: never a module of the checked project.
+LIBRARY_ROOTS = FRAMEWORK_ROOTS | {"numpy", "scipy", "optax"}
 
 # Stable replacements: (op, framework) -> qualified name. Rules ask by the op they want to emit.
 STABLE: dict[tuple[str, str], str] = {}

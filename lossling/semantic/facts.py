@@ -29,6 +29,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import apis, dataflow, objectives
 from .dataflow import Def, Flow
+from .scopes import call_argument, callee_name
 from .values import (BOTTOM, FLOATS, TENSORS, UNKNOWN, Value, Zero, constant, float_dtype, join_all, promote,
                      rounded, survives, widen)
 
@@ -411,7 +412,7 @@ class Facts:
                     if operand is child:
                         break
                     yield operand, isinstance(ancestor.op, ast.And)
-            elif isinstance(ancestor, ast.Call) and _last_name(ancestor.func) in apis.SPELLINGS["where"]:
+            elif isinstance(ancestor, ast.Call) and callee_name(ancestor.func) in apis.SPELLINGS["where"]:
                 call = module.op(ancestor)  # only a call spelled where: resolving a method asks its receiver's value
                 if call is not None and call.op == "where":
                     cond, chosen, other = _where_args(call)
@@ -494,7 +495,7 @@ class Facts:
             positional = positional[1:]  # self / cls
         values = []
         for call in calls:
-            argument = _argument(call, positional, name)
+            argument = call_argument(call, positional, name)
             if argument is None:
                 return None
             values.append(self.value(argument))
@@ -976,7 +977,7 @@ class Facts:
             positional = positional[1:]
         values: dict[str, Value] = {}
         for name in (*positional, *(a.arg for a in function.args.kwonlyargs)):
-            argument = _argument(call, positional, name)
+            argument = call_argument(call, positional, name)
             if argument is not None:
                 values[name] = caller.value(argument, caller_frame)
         return Frame(function, values, depth)
@@ -1925,23 +1926,8 @@ def _degenerate(x: Value, facts: Facts, call) -> Zero:
     return Zero.NEVER if x.positive and call.op == "norm" else Zero.DEGENERATE
 
 
-def _last_name(func: ast.expr) -> str | None:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-
-
 def root_matches(node: ast.AST, name: str) -> bool:
     return dataflow.root_name(node) == name
-
-
-def _argument(call: ast.Call, positional: list[str], name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    if name in positional:
-        index = positional.index(name)
-        if index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
-            return call.args[index]
-    return None
 
 
 def _receiver_param(module, function: ast.AST | None, arg: ast.AST) -> bool:
@@ -2184,7 +2170,7 @@ def project_path(module_path: str, statement: ast.ImportFrom | ast.Import, name:
 
 
 def _root_holding(folder: str, top: str) -> str | None:
-    if not top or top in apis.FRAMEWORK_ROOTS or top in ("numpy", "scipy", "optax"):
+    if not top or top in apis.LIBRARY_ROOTS:
         return None
     root = folder
     while os.path.isfile(os.path.join(root, "__init__.py")):

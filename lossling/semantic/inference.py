@@ -27,7 +27,9 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from . import apis
 from .project_only import project_only
+from .scopes import callee_name
 from .values import rounded
 
 # Smallest normal number: an additive eps below it is 0 or subnormal, and 1/eps overflows float16.
@@ -54,8 +56,6 @@ if TYPE_CHECKING:
     from typing import TypeGuard
 
     from .module import Module
-
-_FRAMEWORK_ROOTS = ("torch", "tensorflow", "keras", "jax", "flax", "numpy", "optax")
 
 
 # ----- values ---------------------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def _project_import(module: Module, statement: ast.Import | ast.ImportFrom) -> b
     path = os.path.abspath(module.path)
     for name in names:
         top = name.partition(".")[0]
-        if top and not top.startswith(_FRAMEWORK_ROOTS) and any(
+        if top and not top.startswith(tuple(apis.LIBRARY_ROOTS)) and any(
                 os.path.exists(os.path.join(root, top)) or os.path.exists(os.path.join(root, top + ".py"))
                 for root in (_package_root(path), os.path.dirname(path))):
             return True
@@ -321,8 +321,7 @@ def _autocast_dtype(module: Module, call: ast.AST) -> str | None:
 def _half_value(module: Module, node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _HALF_STRINGS.get(node.value)
-    last = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
-    if last not in ("float16", "half", "bfloat16"):
+    if callee_name(node) not in ("float16", "half", "bfloat16"):
         return None
     return _HALF_NAMES.get(module.qualname(node) or "")
 
@@ -342,7 +341,7 @@ def _half_in(module: Module, calls: list[ast.Call]) -> str | None:
     found: set[str] = set()
     for child in calls:
         func = child.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        name = callee_name(func)
         if name in _HALF_METHODS and isinstance(func, ast.Attribute) and not child.args and not child.keywords:
             found.add(_HALF_METHODS[name])
             continue
@@ -380,7 +379,7 @@ def _file_dtype(module: Module) -> str | None:
     top = [c for c in calls if module.function(c) is None and module.enclosing_class(c) is None]
     found = _half_in(module, top)
     for call in calls:
-        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+        name = callee_name(call.func)
         if name not in _CALL_MARKERS:
             continue
         qualname = module.qualname(call.func) or ""

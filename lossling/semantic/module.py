@@ -25,7 +25,8 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _Node = TypeVar("_Node", bound=ast.AST)
 _Found = TypeVar("_Found", bound="ast.AST | None")
 _LIST_METHODS = frozenset({"sort", "count", "index", "copy"})  # methods Python's own containers have too
-_INPUT_KEYWORDS = ("input", "x", "logits", "features", "a", "tensor", "inputs")
+# The keywords that pass an op its input (``torch.log(input=x)``, ``tf.reduce_sum(input_tensor=x)``).
+INPUT_KEYWORDS = ("input", "input_tensor", "x", "logits", "features", "a", "tensor", "inputs")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # Methods whose result is a tensor when their receiver is one (dtype, device and layout changes).
 _INF_NAMES = {"math.inf", "numpy.inf", "numpy.infty", "torch.inf", "jax.numpy.inf"}
@@ -64,7 +65,7 @@ class OpCall:
 
     @property
     def input(self) -> ast.expr | None:
-        return self.arg(0, *_INPUT_KEYWORDS)
+        return self.arg(0, *INPUT_KEYWORDS)
 
     def keyword(self, name: str) -> ast.expr | None:
         """A keyword of the call, or of the constructor for module instances (``nn.Softmax(dim=1)``)."""

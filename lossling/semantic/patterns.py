@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 
 from .dataflow import Def
-from .module import Module, OpCall
+from .module import INPUT_KEYWORDS, Module, OpCall
+from .scopes import callee_name
 from .values import Zero
 
 # Ops whose result bounds the terms it is computed from: ``exp(x - x.max(1))``, ``exp(x - lse)``.
@@ -17,7 +18,6 @@ _MAXIMA = {"max", "amax", "maximum", "logsumexp", "max_pool"}
 # Keywords of a reduction a logsumexp-style replacement takes over unchanged.
 AXIS_KEYWORDS = ("dim", "axis", "reduction_indices")
 KEEPDIM_KEYWORDS = ("keepdim", "keepdims", "keep_dims")
-_INPUT_KEYWORDS = ("input", "input_tensor", "x", "a")
 
 
 def plus_one(module: Module, node: ast.AST | None) -> ast.expr | None:
@@ -187,7 +187,7 @@ def from_grid(module: Module, node: ast.AST | None, budget: int = 40) -> bool:
             continue
         seen.add(id(current))
         budget -= 1
-        if isinstance(current, ast.Call) and _callee(current.func) in _GRID:
+        if isinstance(current, ast.Call) and callee_name(current.func) in _GRID:
             return True
         if isinstance(current, ast.Name):
             stack.append(module.resolve(current))
@@ -241,13 +241,13 @@ def reduction_rest(module: Module, call: OpCall, positional: int) -> list[str] |
     if call.kind != "method":
         if args:
             args = args[1:]
-        elif not any(k.arg in _INPUT_KEYWORDS for k in node.keywords):
+        elif not any(k.arg in INPUT_KEYWORDS for k in node.keywords):
             return None
     if len(args) > positional or any(isinstance(a, ast.Starred) for a in args):
         return None
     parts = [module.text(a) for a in args]
     for keyword in node.keywords:
-        if call.kind != "method" and keyword.arg in _INPUT_KEYWORDS:
+        if call.kind != "method" and keyword.arg in INPUT_KEYWORDS:
             continue
         if keyword.arg not in AXIS_KEYWORDS + KEEPDIM_KEYWORDS:
             return None
@@ -261,16 +261,16 @@ def reduction_axis(call: OpCall) -> ast.expr | None:
     return None if isinstance(axis, ast.Constant) and axis.value is None else axis
 
 
+def softmax_axis(call: OpCall) -> ast.expr | None:
+    """The axis a softmax normalises over as written: its ``dim``/``axis``, or the constructor's for an
+    ``nn.Softmax(dim)`` instance; None when left to the default."""
+    if call.ctor is not None:
+        return call.ctor.args[0] if call.ctor.args else call.keyword("dim")
+    return call.arg(1, "dim", "axis")
+
+
 def keeps_dims(call: OpCall) -> bool:
     """Whether a reduction keeps the reduced axes (``keepdim=True``, ``keepdims=True``, positional in torch/TF)."""
     flag = call.arg(2, *KEEPDIM_KEYWORDS) if call.framework in ("torch", "tf", "tf1", "keras") else next(
         (k.value for k in call.node.keywords if k.arg in KEEPDIM_KEYWORDS), None)
     return isinstance(flag, ast.Constant) and flag.value is True
-
-
-def _callee(func: ast.AST) -> str | None:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None

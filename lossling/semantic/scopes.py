@@ -57,11 +57,25 @@ class Index:
 
 
 def callee_name(func: ast.expr) -> str:
+    """The last name of what is called: ``torch.log`` -> "log", ``f`` -> "f"."""
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):
         return func.attr
     return "()"  # a call of a call's result: nn.BCELoss()(p, y)
+
+
+def call_argument(call: ast.Call, positional: list[str], name: str) -> ast.expr | None:
+    """What ``call`` passes for the parameter ``name`` (``positional``: the parameters that can be passed by
+    position, in order), by keyword or by position; None when not passed or hidden behind a ``*args``."""
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    if name in positional:
+        index = positional.index(name)
+        if index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[:index + 1]):
+            return call.args[index]
+    return None
 
 
 def _bind_name(scope: Scope, name: ast.Name, parent: ast.AST) -> None:
