@@ -182,7 +182,7 @@ def guarded_division(module: Module, site: Division) -> tuple[ast.AST, str, Impo
         if spelled is None or isinstance(site.node, ast.AugAssign):
             return None
         if site.call is not None and site.call.kind == "function" and site.call.framework == framework:
-            return site.node.func, spelled[0], spelled[1]  # type: ignore[attr-defined]  # keep the arguments
+            return site.call.node.func, spelled[0], spelled[1]  # keep the arguments
         return site.node, f"{spelled[0]}({module.text(site.numerator)}, {module.text(divisor)})", spelled[1]
     count = value.integral or value.cause == "count"
     if value.kind == "number":

@@ -152,11 +152,12 @@ def _from_definition(module: Module, d: Def, depth: int) -> Iterator[Masking]:
         return
     node = d.node
     if d.kind == "mutate":
-        method = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
-        if method == "masked_fill_":
-            found = _parts(OpCall("masked_fill", "torch", node, "method", receiver=node.func.value))  # type: ignore
-            if found is not None:
-                yield found
+        func = node.func if isinstance(node, ast.Call) else None
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        if isinstance(node, ast.Call) and isinstance(func, ast.Attribute) and method == "masked_fill_":
+            parts = _parts(OpCall("masked_fill", "torch", node, "method", receiver=func.value))
+            if parts is not None:
+                yield parts
         elif isinstance(node, ast.Assign) and d.value is not None and isinstance(node.targets[0], ast.Subscript):
             target = node.targets[0]  # scores[~mask] = float("-inf")
             yield Masking(node, d.value, target.slice, target.value)

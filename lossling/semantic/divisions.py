@@ -15,7 +15,7 @@ from .module import Module, OpCall
 class Division:
     """One division site: ``node`` is what a finding reports (the ``/``, the call, the ``/=`` statement)."""
 
-    node: ast.AST
+    node: ast.expr | ast.AugAssign
     numerator: ast.expr
     divisor: ast.expr
     call: OpCall | None = None  # the divide call, when the division is spelled as one
@@ -36,7 +36,7 @@ def divisions(module: Module) -> Iterator[Division]:
             numerator, divisor = call.arg(0, "input", "x", "x1"), call.arg(1, "other", "y", "x2")
             if numerator is not None and divisor is not None:
                 sites.append(Division(call.node, numerator, divisor, call))
-        sites.sort(key=lambda d: (d.node.lineno, d.node.col_offset))  # type: ignore[attr-defined]
+        sites.sort(key=lambda d: (d.node.lineno, d.node.col_offset))
         cached = module.cache("divisions", sites)
     return iter(cached)
 

@@ -16,7 +16,7 @@ from .module import Arith, Module, OpCall
 REDUCTIONS = ("sum", "mean")
 
 
-def terms(node: ast.AST, sign: int = 1, module: Module | None = None) -> list[tuple[int, ast.expr]]:
+def terms(node: ast.expr, sign: int = 1, module: Module | None = None) -> list[tuple[int, ast.expr]]:
     """``a - b + -c`` -> [(1, a), (-1, b), (-1, c)]: the signed summands of a chain of + and - (with ``module``, in
     any spelling: ``a.add(b)``, ``torch.sub(a, b)``, ``x.neg()``)."""
     found = _arith(module, node)
@@ -25,10 +25,10 @@ def terms(node: ast.AST, sign: int = 1, module: Module | None = None) -> list[tu
         return terms(found.left, sign, module) + terms(found.right, right, module)
     if found is not None and found.op is ast.USub:
         return terms(found.left, -sign, module)
-    return [(sign, node)]  # type: ignore[list-item]
+    return [(sign, node)]
 
 
-def factors(node: ast.AST, module: Module | None = None) -> tuple[int, list[ast.expr]]:
+def factors(node: ast.expr, module: Module | None = None) -> tuple[int, list[ast.expr]]:
     """``-y * log(p) * w`` -> (-1, [y, log(p), w]): the sign and factors of a product (unary minus pulled out;
     with ``module``, in any spelling: ``y.mul(p.log())``, ``torch.mul(y, w)``, ``x.neg()``)."""
     found = _arith(module, node)
@@ -39,7 +39,7 @@ def factors(node: ast.AST, module: Module | None = None) -> tuple[int, list[ast.
     if found is not None and found.op is ast.USub:
         sign, inner = factors(found.left, module)
         return -sign, inner
-    return 1, [node]  # type: ignore[list-item]
+    return 1, [node]
 
 
 def _arith(module: Module | None, node: ast.AST | None) -> Arith | None:
@@ -98,16 +98,17 @@ def wrappers(module: Module, node: ast.expr, limit: int = 2, terms: bool = False
     while True:
         parent = module.parent(current)
         around = operand_of(module, current)
-        op = around[0].op if around is not None else None
+        arith, outer = around if around is not None else (None, current)
+        op = arith.op if arith is not None else None
         if op is ast.USub:
-            found.sign, current = -found.sign, around[1]  # type: ignore[index]
-        elif op is ast.Mult and module.const(
-                around[0].right if around[0].left is current else around[0].left) == -1.0:  # type: ignore[index]
-            found.sign, current = -found.sign, around[1]  # type: ignore[index]
-        elif terms and op in (ast.Add, ast.Sub):
-            if op is ast.Sub and around[0].right is current:  # type: ignore[index]
+            found.sign, current = -found.sign, outer
+        elif arith is not None and op is ast.Mult and module.const(
+                arith.right if arith.left is current else arith.left) == -1.0:
+            found.sign, current = -found.sign, outer
+        elif terms and arith is not None and op in (ast.Add, ast.Sub):
+            if op is ast.Sub and arith.right is current:
                 found.sign = -found.sign  # a term of a sum: a - term
-            current = around[1]  # type: ignore[index]
+            current = outer
         elif terms and isinstance(parent, ast.Assign) and parent.value is current and (
                 use := _only_use(module, parent)):
             current = use  # terms = y * log(p) ... -mean(terms)
@@ -157,10 +158,10 @@ def outermost_sum(module: Module, node: ast.expr) -> ast.expr:
     while True:
         around = operand_of(module, current)
         op = around[0].op if around is not None else None
-        if op in (ast.Add, ast.Sub):
-            current = chain = around[1]  # type: ignore[index]
-        elif op in (ast.Mult, ast.USub):
-            current = around[1]  # type: ignore[index]
+        if around is not None and op in (ast.Add, ast.Sub):
+            current = chain = around[1]
+        elif around is not None and op in (ast.Mult, ast.USub):
+            current = around[1]
         else:
             return chain
 

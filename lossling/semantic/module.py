@@ -23,6 +23,8 @@ from .scopes import PARENT, SCOPE_NODES, Index, Scope, build_index, callee_name
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _Node = TypeVar("_Node", bound=ast.AST)
+_Other = TypeVar("_Other", bound=ast.AST)
+_Third = TypeVar("_Third", bound=ast.AST)
 _Found = TypeVar("_Found", bound="ast.AST | None")
 _LIST_METHODS = frozenset({"sort", "count", "index", "copy"})  # methods Python's own containers have too
 # The keywords that pass an op its input (``torch.log(input=x)``, ``tf.reduce_sum(input_tensor=x)``).
@@ -141,7 +143,11 @@ class Module:
     def nodes(self, kind: type[_Node], /) -> list[_Node]: ...
 
     @overload
-    def nodes(self, kind: type[ast.AST], other: type[ast.AST], /, *more: type[ast.AST]) -> list[ast.AST]: ...
+    def nodes(self, kind: type[_Node], other: type[_Other], /) -> list[_Node | _Other]: ...
+
+    @overload
+    def nodes(self, kind: type[_Node], other: type[_Other], third: type[_Third], /) -> list[_Node | _Other | _Third]:
+        ...
 
     def nodes(self, *types: type[ast.AST]) -> list[Any]:
         """Every node of the given types, in source order."""
@@ -429,7 +435,7 @@ class Module:
         if self._class_attrs is None:
             self._class_attrs = {}
             for stmt in self.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
                     if isinstance(target, ast.Attribute) and self.facts.is_receiver(target.value):
                         cls = self.enclosing_class(stmt)
@@ -598,7 +604,8 @@ def _operands(call: ast.Call, count: int, receiver: ast.expr | None) -> list[ast
         if found[slot] is not None:
             return None
         found[slot] = keyword.value
-    return None if any(operand is None for operand in found) else found  # type: ignore[return-value]
+    operands = [operand for operand in found if operand is not None]
+    return operands if len(operands) == len(found) else None
 
 
 _ARITH = {

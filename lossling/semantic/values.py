@@ -13,6 +13,7 @@ import math
 import struct
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
 
 TENSORS = frozenset({"torch", "tf", "jax", "keras", "numpy"})
 FLOATS = ("f16", "bf16", "f32", "f64")
@@ -77,8 +78,8 @@ class Value:
         return self.role == "probs" or (self.nonnegative and self.hi is not None and self.hi <= 1 and
                                         self.role not in ("mask", "onehot", "count", "index"))
 
-    def but(self, **changes: object) -> Value:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def but(self, **changes: Any) -> Value:
+        return replace(self, **changes)
 
     # ----- lattice -----------------------------------------------------------------------------------------
     def join(self, other: Value) -> Value:
