@@ -11,7 +11,7 @@ from ..rule import Rule, Safety
 from ..semantic import context, inference
 from ..semantic.module import Module, OpCall
 from ..semantic.values import Zero
-from ..semantic.patterns import keeps_dims, reduction_axis, square_base
+from ..semantic.patterns import difference, keeps_dims, reduction_axis, square_base
 
 _DIFFERENTIABLE = ("torch", "tf", "tf1", "keras", "jax")
 
@@ -39,7 +39,7 @@ class SqrtAtZero(Rule):
         for norm in module.ops("norm"):
             vector = norm.input
             if norm.framework in ("tf", "tf1", "jax") and norm.kind == "function" and vector is not None and (
-                    _difference(module, vector)):
+                    difference(module, vector)):
                 if module.facts.guarded(vector) or not context.differentiated(module, norm.node):
                     continue
                 fix = self._norm_fix(module, norm, vector)
@@ -164,11 +164,6 @@ def _zero_at_rest(module: Module, node: ast.AST | None) -> bool:
         return True
     exp = module.op_of(node, "exp")
     return exp is not None and value.zero is Zero.ROUNDING
-
-
-def _difference(module: Module, node: ast.AST | None) -> bool:
-    node = module.resolve(node)
-    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)
 
 
 def _data_dependent(module: Module, node: ast.AST) -> bool:

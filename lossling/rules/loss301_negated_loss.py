@@ -9,6 +9,7 @@ from ..finding import Finding
 from ..rule import Rule
 from ..semantic import losses
 from ..semantic.module import Module
+from ..semantic.patterns import difference
 
 _REDUCTIONS = ("mean", "sum")
 
@@ -74,15 +75,10 @@ def _squared_or_absolute_error(module: Module, value: ast.AST | None) -> bool:
     """``(a - b) ** 2``, ``square(a - b)``, ``abs(a - b)``, possibly times a positive constant."""
     value = _unscaled(module, value)
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Pow) and module.const(value.right) == 2.0:
-        return _difference(module, value.left)
+        return difference(module, value.left)
     call = module.op(value)
     if call is not None and call.op in ("square", "abs"):
-        return _difference(module, call.input)
+        return difference(module, call.input)
     if call is not None and call.op == "pow" and module.const(call.arg(1, "exponent", "y")) == 2.0:
-        return _difference(module, call.input)
+        return difference(module, call.input)
     return False
-
-
-def _difference(module: Module, value: ast.AST | None) -> bool:
-    value = module.resolve(value)
-    return isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub)

@@ -1722,6 +1722,7 @@ _MASKS = frozenset({"eq", "ne", "gt", "lt", "ge", "le", "logical", "logical_not"
 _CONSTRUCTORS = frozenset({"tensor", "zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn"})
 _MIRROR = {ast.Gt: ast.Lt, ast.Lt: ast.Gt, ast.GtE: ast.LtE, ast.LtE: ast.GtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 _NEGATED = {ast.Gt: ast.LtE, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.LtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+# Where a clip-like op takes its bounds (position in the signature, then keyword spellings).
 _LOWER = (1, "min", "clip_value_min", "a_min", "x_min", "min_value")
 _UPPER = (2, "max", "clip_value_max", "a_max", "x_max", "max_value")
 

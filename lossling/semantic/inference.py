@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from . import apis
+from .facts import clip_bounds
 from .project_only import project_only
 from .scopes import callee_name
 from .values import rounded
@@ -420,20 +421,6 @@ def eps_value(module: Module, node: ast.AST | None) -> float | None:
 
 
 # ----- eps guards ---------------------------------------------------------------------------------------------
-# Where a clip-like op takes its bounds (position in the signature, then keyword spellings).
-_LOWER = (1, "min", "clip_value_min", "a_min", "x_min", "min_value")
-_UPPER = (2, "max", "clip_value_max", "a_max", "x_max", "max_value")
-
-
-def clip_bounds(call: Any) -> tuple[ast.expr | None, ast.expr | None]:
-    """The (lower, upper) bound expressions of a clamp/clip/maximum/clamp_min/clamp_max OpCall."""
-    if call.op == "clamp_min" or call.op == "maximum":
-        return call.arg(1, "min", "other", "y"), None
-    if call.op == "clamp_max" or call.op == "minimum":
-        return None, call.arg(1, "max", "other", "y")
-    return call.arg(*_LOWER), call.arg(*_UPPER)
-
-
 def one_minus(module: Module, node: ast.AST | None) -> ast.expr | None:
     """``p`` in ``1 - p`` in any spelling (``1. - p``, ``torch.sub(1, p)``, ``torch.rsub(p, 1)``), else None."""
     found = module.arith(node)

@@ -196,6 +196,12 @@ def from_grid(module: Module, node: ast.AST | None, budget: int = 40) -> bool:
     return False
 
 
+def difference(module: Module, node: ast.AST | None) -> bool:
+    """Whether ``node`` is ``a - b`` (through a name)."""
+    node = module.resolve(node)
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)
+
+
 def square_base(module: Module, node: ast.AST | None) -> ast.expr | None:
     """``x`` when ``node`` is ``x ** 2``, ``x * x``, ``square(x)`` or ``x.pow(2)`` (through a name)."""
     node = module.resolve(node)
