@@ -534,6 +534,8 @@ def test_ascended(text, ascended):
     module = module_of(HEAD + text)
     holder = next(n for n in module.nodes(ast.Call) if module.text(n) == "nn.Parameter(torch.zeros(3))")
     assert module.facts.ascended(holder) is ascended
+
+
 def test_tested_through_the_same_data():
     module = _module("import torch\ndef f(v):\n    keep = v > 0\n    drop = ~keep\n    if drop.any():\n"
                      "        return v[~keep].mean()\n")
@@ -561,3 +563,16 @@ def test_unique_counts_are_at_least_one(source, name, positive):
     module = _module(f"import torch\nimport tensorflow as tf\nimport numpy as np\nimport jax.numpy as jnp\n"
                      f"def f(x: torch.Tensor):\n    {source}\n    return {name}\n")
     assert module.facts.value(module.nodes(ast.Return)[0].value).positive is positive
+
+
+@pytest.mark.parametrize("body, readers", [
+    ("    p = x.clamp(0, 1)  # <-\n    a = p + 1\n    return p * 2\n", ["p", "p"]),
+    ("    p = x.clamp(0, 1)  # <-\n    p = x\n    return p\n", []),
+    ("    return x.clamp(0, 1)  # <-\n", ["x.clamp(0, 1)"]),
+    ("    self.p = x.clamp(0, 1)  # <-\n", None),
+    ("    a, b = x.clamp(0, 1)  # <-\n", None),
+])
+def test_uses(body, readers):
+    module = module_of(HEAD + "def f(self, x):\n" + body)
+    found = module.facts.uses(_marked(module))
+    assert (None if found is None else [module.text(n) for n in found]) == readers

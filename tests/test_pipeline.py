@@ -81,7 +81,7 @@ def test_a_rule_crash_on_a_notebook_does_not_stop_the_run(tmp_path, monkeypatch)
 def test_a_result_names_the_project_files_its_values_came_from(tmp_path):
     write(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": "EPS = 1e-8\n",
                      "pkg/loss.py": "import torch\nfrom .config import EPS\n\n\ndef bce(p, y):\n"
-                                    "    p = torch.clamp(p, EPS, 1 - EPS)\n    return torch.log(p) * y\n",
+                                    "    p = torch.clamp(p, EPS, 1 - EPS)\n    return torch.log(1 - p) * (1 - y)\n",
                      "pkg/other.py": "import torch\n\n\ndef f(p):\n    return torch.clamp(p, 1e-8, 1 - 1e-8)\n"})
     rules = Settings().rules()
     loss, other = (str(tmp_path / "pkg" / name) for name in ("loss.py", "other.py"))

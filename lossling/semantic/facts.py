@@ -164,6 +164,21 @@ class Facts:
         top = self.flow_of(self.module.tree)
         return frozenset(top.defs.get(name.id, ())) if top is not None else frozenset()
 
+    def uses(self, node: ast.AST) -> list[ast.AST] | None:
+        """Where the value of ``node`` is read: ``node`` itself, read by its parent, or the loads its definition
+        reaches when it is assigned to a plain name (``p = x.clamp(...)``); None when it is stored where the data
+        flow does not follow (an attribute, a subscript, an unpacking)."""
+        parent = self.module.parent(node)
+        if not (isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is node):
+            return [node]
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        flow = self.flow_of(parent)
+        if isinstance(parent, ast.NamedExpr) or len(targets) != 1 or not isinstance(targets[0], ast.Name) or (
+                flow is None):
+            return None
+        made = [d for d in flow.defs.get(targets[0].id, ()) if d.node is parent]
+        return [use for d in made for use in flow.uses.get(id(d), {}).values()] if made else None
+
     def unique(self, name: ast.Name) -> Def | None:
         defs = self.definitions(name)
         return next(iter(defs)) if len(defs) == 1 else None

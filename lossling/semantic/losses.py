@@ -17,6 +17,9 @@ NONNEGATIVE = frozenset({
     "categorical_crossentropy", "sparse_categorical_crossentropy", "sigmoid_ce_logits", "softmax_ce_logits",
     "sparse_softmax_ce_logits", "log_cosh", "kl_div", "keras_kl_div",
 })
+# Crossentropies on probabilities that keep their own logs finite at p = 0 and p = 1: torch's binary_cross_entropy
+# and BCELoss clamp each log at -100, Keras's binary_crossentropy clips p to [epsilon, 1 - epsilon].
+SELF_BOUNDED = frozenset({"bce", "binary_crossentropy"})
 KERAS_CROSSENTROPY = frozenset({"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"})
 # compile(loss="...") names Keras resolves to a crossentropy with from_logits=False (matched lowercased).
 _KERAS_LOSS_STRINGS = {"binary_crossentropy": "binary_crossentropy", "bce": "binary_crossentropy",
