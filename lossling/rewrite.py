@@ -80,6 +80,14 @@ def movable(module: Module, node: ast.AST, to: ast.AST) -> bool:
     return any(ancestor is to for ancestor in module.ancestors(node)) or module.facts.same_at(node, to)
 
 
+def unmovable(module: Module, node: ast.AST, to: ast.AST) -> str:
+    """Why ``node`` cannot be written again at ``to``, for a message without a fix: " (no fix: `w` is
+    reassigned or changed in place on the way)"; "" where it can."""
+    if movable(module, node, to):
+        return ""
+    return f" (no fix: {module.facts.changed(node, to)} on the way)"
+
+
 _CASTS = {"f16": "half", "bf16": "bfloat16", "f32": "float", "f64": "double"}
 
 

@@ -65,7 +65,8 @@ def test_full_shows_the_source_line_with_a_caret_and_the_fix(tmp_path):
         "  |                                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
         "  = fix: torch.log_softmax(x, dim=1)\n"
         "\n"
-        "m.py:7:16: LOSS102 log of softmax underflows to -inf; use log_softmax\n"
+        "m.py:7:16: LOSS102 log of softmax underflows to -inf; use log_softmax (no fix: `g` may change something "
+        "on the way)\n"
         "  |\n"
         "7 |     return a + torch.log(p)\n"
         "  |                ^^^^^^^^^^^^\n")

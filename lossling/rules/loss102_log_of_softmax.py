@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import movable, respelled
+from ..rewrite import movable, respelled, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 
@@ -26,7 +26,8 @@ class LogOfSoftmax(Rule):
                 continue
             fix = self._fix(module, log, softmax)
             name = fix.edits[0].text.partition("(")[0] if fix else "log_softmax"
-            yield self.finding(module, log.node, f"log of softmax underflows to -inf; use {name}", fix)
+            why = "" if fix else unmovable(module, softmax.node, log.node)
+            yield self.finding(module, log.node, f"log of softmax underflows to -inf; use {name}{why}", fix)
 
     def _fix(self, module: Module, log: OpCall, softmax: OpCall) -> Fix | None:
         call = softmax.node

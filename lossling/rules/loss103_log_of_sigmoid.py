@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import movable, negated, stable_call
+from ..rewrite import movable, negated, stable_call, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 
@@ -31,7 +31,8 @@ class LogOfSigmoid(Rule):
             replacement = fix.edits[0].text if fix else ""
             hint = replacement if replacement and "\n" not in replacement else (
                 "logsigmoid(-x)" if complement else "logsigmoid(x)")
-            yield self.finding(module, log.node, f"{what} underflows to -inf for saturated x; use {hint}", fix)
+            why = "" if fix else unmovable(module, sigmoid.node, log.node)
+            yield self.finding(module, log.node, f"{what} underflows to -inf for saturated x; use {hint}{why}", fix)
 
     @staticmethod
     def _match(module: Module, log: OpCall) -> tuple[OpCall, bool] | None:

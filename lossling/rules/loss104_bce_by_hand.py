@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..finding import Edit, Finding, Fix, Import
-from ..rewrite import atom, movable, negated, rewritten, stable_call, with_logits_targets
+from ..rewrite import atom, movable, negated, rewritten, stable_call, unmovable, with_logits_targets
 from ..rule import Rule, Safety
 from ..semantic import formulas
 from ..semantic.formulas import factors, same, terms, wrappers
@@ -70,7 +70,8 @@ class BceByHand(Rule):
                 if fix is not None and len(fix.edits) == 1:
                     hint = f"use {fix.title.removeprefix('Use ').strip('`')} on the logits"
                 else:
-                    hint = f"compute it from the logits (log-sigmoid){why if fix else ''}"
+                    why = why if fix else unmovable(module, sigmoid.node, top)
+                    hint = f"compute it from the logits (log-sigmoid){why}"
                 message = f"binary cross-entropy by hand on a sigmoid is inf/NaN once it saturates; {hint}"
             else:
                 fix = self._probs_fix(module, bce, top)

@@ -8,7 +8,7 @@ import math
 from typing import Iterator
 
 from ..finding import Edit, Finding, Fix
-from ..rewrite import movable, respelled, rewritten, stable_call, with_logits_targets
+from ..rewrite import movable, respelled, rewritten, stable_call, unmovable, with_logits_targets
 from ..rule import Rule, Safety
 from ..semantic import formulas
 from ..semantic.formulas import factors, wrappers
@@ -44,8 +44,9 @@ class CategoricalCeByHand(Rule):
             if fix is None:
                 fix = self._log_softmax_fix(module, log, softmax, why)
             name = _named(fix) if fix else "log_softmax"
+            why = why if fix else unmovable(module, softmax.node, log.node)
             yield self.finding(module, top, f"cross-entropy by hand on a softmax is inf/NaN once a probability "
-                                            f"underflows; use {name}{why if fix else ''}", fix)
+                                            f"underflows; use {name}{why}", fix)
 
     def _log_softmax_fix(self, module: Module, log: OpCall, softmax: OpCall, why: str = "") -> Fix | None:
         """``log(softmax(z))`` -> ``log_softmax(z)`` in place: exact, whatever the reduction and label form

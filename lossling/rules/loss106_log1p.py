@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Edit, Finding, Fix
-from ..rewrite import atom, hint, movable, spell_beside
+from ..rewrite import atom, hint, movable, spell_beside, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import from_grid, plus_one, tensor_operand, unary
@@ -28,7 +28,9 @@ class Log1p(Rule):
                 continue
             fix = self._fix(module, log, total, x)
             use = hint(fix, "log1p(x)") if fix is None or len(fix.edits) == 1 else f"{fix.edits[0].text}(x)"
-            yield self.finding(module, log.node, f"log(1 + x) rounds 1 + x to 1 and loses small x; use {use}", fix)
+            why = "" if fix else unmovable(module, total, log.node)
+            yield self.finding(module, log.node, f"log(1 + x) rounds 1 + x to 1 and loses small x; use {use}{why}",
+                               fix)
 
     @staticmethod
     def _not_small(module: Module, log: OpCall, x: ast.expr) -> bool:

@@ -7,7 +7,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix, Import, Safety
-from ..rewrite import atom, call_args, hint, movable, rewritten, spell_beside, stable_call
+from ..rewrite import atom, call_args, hint, movable, rewritten, spell_beside, stable_call, unmovable
 from ..rule import Rule
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import (
@@ -53,8 +53,9 @@ class LogSumExpByHand(Rule):
         fix = None
         if movable(module, exp.node, log.node):
             fix = self.replace(module, log.node, module.text(exp.input))
+        why = "" if fix else unmovable(module, exp.node, log.node)
         return self.finding(module, log.node, "log(exp(x)) overflows to inf above 88.7 and to -inf below -103; "
-                                              "it is x", fix)
+                                              f"it is x{why}", fix)
 
     # ----- log(sum(exp(x), d)) and log(mean(exp(x), d)) ------------------------------------------------------
     def _reduction(self, module: Module, log: OpCall, inner: ast.AST | None) -> Finding | None:
@@ -70,7 +71,8 @@ class LogSumExpByHand(Rule):
             fix = self._reduction_fix(module, log, reduction, exp.input)
         what = "log(sum(exp(x)))" if reduction.op == "sum" else "log(mean(exp(x)))"
         use = hint(fix, "logsumexp(x, dim)" if reduction.op == "sum" else "logsumexp(x, dim) - log(n)")
-        return self.finding(module, log.node, f"{what} overflows to inf or underflows to -inf; use {use}", fix)
+        why = "" if fix else unmovable(module, reduction.node, log.node) or unmovable(module, exp.node, log.node)
+        return self.finding(module, log.node, f"{what} overflows to inf or underflows to -inf; use {use}{why}", fix)
 
     def _reduction_fix(self, module: Module, log: OpCall, reduction: OpCall, x: ast.expr) -> Fix | None:
         framework = reduction.framework

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import atom, hint, movable, stable_call
+from ..rewrite import atom, hint, movable, stable_call, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import overflows, pure, tensor_operand, unary
@@ -29,7 +29,9 @@ class LogCosh(Rule):
                 continue
             fix = self._fix(module, log, cosh)
             use = hint(fix, "x + softplus(-2 * x) - log(2)")
-            yield self.finding(module, log.node, f"log(cosh(x)) overflows to inf for |x| above 89; use {use}", fix)
+            why = "" if fix else unmovable(module, cosh.node, log.node)
+            yield self.finding(module, log.node, f"log(cosh(x)) overflows to inf for |x| above 89; use {use}{why}",
+                               fix)
 
     def _fix(self, module: Module, log: OpCall, cosh: OpCall) -> Fix | None:
         x = cosh.input

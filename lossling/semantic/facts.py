@@ -204,10 +204,15 @@ class Facts:
         ops, casts and views), and no name in it, nor a name one of them aliases (``w = z``, ``w = z.view(-1)``),
         nor an attribute it reads (``self.w``), is reassigned or changed in place (``w.mul_(2)``, ``w[m] = 0``)
         on a path from it to ``at``."""
+        return self.changed(expression, at) is None
+
+    def changed(self, expression: ast.AST, at: ast.AST) -> str | None:
+        """What makes ``expression`` differ at ``at`` (see ``same_at``), as words for a message ("`w` is
+        reassigned or changed in place"), or None where it has the same value there."""
         flow = self.flow_of(expression)
         start, end = self.statement(expression), self.statement(at)
         if flow is None or flow is not self.flow_of(at) or start is None or end is None:
-            return False
+            return "it is computed in another scope"
         names: dict[str, frozenset[Def]] = {}
         for child in ast.walk(expression):
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
@@ -215,12 +220,12 @@ class Facts:
                     names[child.id] = names.get(child.id, frozenset()) | flow.reach.get(id(child), frozenset())
             elif isinstance(child, ast.Call) and (self.module.op(child) is None and not self._pure_method(child) or (
                     isinstance(child.func, ast.Attribute) and dataflow.in_place(child.func.attr))):
-                return False  # a call that may change something, or that would run twice
+                return f"`{self.module.text(child.func)}` may change something"  # or would run twice
             elif isinstance(child, ast.NamedExpr):
-                return False
+                return "it assigns a name"
             elif isinstance(child, ast.Attribute) and self.module.qualname(child) is None and _changed_attribute(
                     flow.scope, child):
-                return False
+                return f"`{self.module.text(child)}` is reassigned or changed in place"
         todo = list(names)
         while todo:  # w = z: an in-place change of z changes w
             for d in names[todo.pop()]:
@@ -231,8 +236,8 @@ class Facts:
         for name, here in names.items():
             there = self.reaching_at(name, at)
             if there is None or there != here or not all(self._before_in_loop(d, start, end) for d in there):
-                return False
-        return True
+                return f"`{name}` is reassigned or changed in place"
+        return None
 
     def _before_in_loop(self, d: Def, start: ast.stmt, end: ast.stmt) -> bool:
         """Whether definition ``d``, which reaches both ``start`` and ``end``, cannot run between them. Equal
