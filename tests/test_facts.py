@@ -576,3 +576,31 @@ def test_uses(body, readers):
     module = module_of(HEAD + "def f(self, x):\n" + body)
     found = module.facts.uses(_marked(module))
     assert (None if found is None else [module.text(n) for n in found]) == readers
+
+
+@pytest.mark.parametrize("expression, guarded", [
+    ("a ** 2 + b ** 2", True),
+    ("torch.square(a) + b.pow(2)", True),
+    ("d ** 2 + b ** 2", True),
+    ("d ** 2 + d ** 2", False),
+    ("(a - b) ** 2", False),
+])
+def test_a_sum_of_squares_of_guarded_values_is_guarded(expression, guarded):
+    module = _module("import torch\ndef f(x: torch.Tensor, y: torch.Tensor, eps=1e-6):\n    d = x - y\n"
+                     f"    a = d * 0.5 + eps\n    b = (y - x) + eps\n    return {expression}\n")
+    assert module.facts.guarded(module.nodes(ast.Return)[0].value) is guarded
+
+
+@pytest.mark.parametrize("expression, grad", [
+    ("g.repeat_interleave(n, dim=0)", False),
+    ("torch.meshgrid(g, g, indexing='ij')[0]", False),
+    ("torch.stack(torch.meshgrid([g, g], indexing='ij'), dim=-1)", False),
+    ("g.repeat_interleave(x.shape[0]) * x", None),
+    ("torch.cdist(g, x)", None),
+    ("g.requires_grad_()", None),
+    ("tf.compat.v1.get_variable('w', [3])", None),
+])
+def test_no_gradient_flows_out_of_what_none_flows_into(expression, grad):
+    module = _module("import torch\nimport tensorflow as tf\ndef f(x, n: int):\n    g = torch.arange(n) * 1.0\n"
+                     f"    return {expression}\n")
+    assert module.facts.value(module.nodes(ast.Return)[0].value).grad is grad

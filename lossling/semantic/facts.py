@@ -70,6 +70,8 @@ _ANNOTATIONS = {"torch.Tensor": "torch", "torch.nn.Parameter": "torch", "tensorf
                 "keras.KerasTensor": "keras"}
 _NUMBER_TYPES = {"float": "f64", "int": "int", "bool": "bool"}
 _NO_GRAD = frozenset({"no_grad", "inference_mode", "stop_gradient"})
+# Framework functions that make trainable state from a name and a shape (a gradient flows out of what they make).
+_TRAINABLE = frozenset({"get_variable", "get_local_variable", "model_variable", "variable"})
 _NO_GRAD_LIBRARIES = frozenset({"torch", "tensorflow", "keras", "torchmetrics", "ignite", "optax", "flax"})
 _NO_GRAD_BASES = frozenset({"Metric", "Constraint", "Optimizer", "MetricCollection"})
 _REPAIRS = frozenset({"nan_to_num", "nansum", "nanmean"})
@@ -777,6 +779,8 @@ class Facts:
                     "number", "int", 0.0, None, Zero.UNKNOWN, grad=False)
             if method == "size" and node.args:
                 return self._size(func.value, frame)
+            if receiver.tensor and receiver.grad is False and self._no_gradient_in(node, frame):
+                return Value(receiver.kind, grad=False)  # x.repeat_interleave(n): made from x and its arguments
         summary = self._summary(node, frame)
         if summary is not None:
             return summary
@@ -798,8 +802,26 @@ class Facts:
         if qualname is not None:
             root = qualname.partition(".")[0]
             if root in apis.FRAMEWORK_ROOTS and qualname.rpartition(".")[2][:1].islower():
-                return Value(_FRAMEWORK_KIND.get(apis.framework_of(qualname) or "", None))
+                grad = False if qualname.rpartition(".")[2] not in _TRAINABLE and self._no_gradient_in(
+                    node, frame) else None  # torch.meshgrid(xs, ys)
+                return Value(_FRAMEWORK_KIND.get(apis.framework_of(qualname) or "", None), grad=grad)
         return UNKNOWN
+
+    def _no_gradient_in(self, call: ast.Call, frame: Frame | None) -> bool:
+        """Whether no gradient flows into ``call``: every argument (each element of a list or tuple) carries none,
+        and it asks for none (``requires_grad``). A framework function or a tensor's method computes its result
+        from these alone."""
+        if any(k.arg in ("requires_grad", "trainable") for k in call.keywords) or (
+                isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_"):
+            return False
+        todo = [*call.args, *(k.value for k in call.keywords)]
+        while todo:
+            argument = todo.pop()
+            if isinstance(argument, (ast.List, ast.Tuple)):
+                todo.extend(argument.elts)
+            elif self.value(argument, frame).grad is not False:
+                return False
+        return True
 
     def _local_class(self, func: ast.expr) -> ast.ClassDef | None:
         if isinstance(func, ast.Name):
@@ -1144,7 +1166,7 @@ class Facts:
             if isinstance(items, (ast.List, ast.Tuple)) and items.elts:
                 joined = join_all([self.value(e, frame) for e in items.elts])
                 return joined.but(kind=kind, origin=None)
-            return Value(kind)
+            return Value(kind, grad=self.value(items, frame).grad if items is not None else None)
         if op in _LOSSES:  # nll_loss and kl_div of arbitrary inputs take either sign
             lo = None if op in ("nll", "kl_div") else 0.0
             return Value(kind, dtype, lo, None, Zero.EXACT if lo == 0.0 else Zero.UNKNOWN, Zero.UNKNOWN, "loss", grad)
@@ -1483,7 +1505,9 @@ class Facts:
 
     def guarded(self, node: ast.AST | None, depth: int = 4) -> bool:
         """Whether ``node`` is kept away from 0: its value is never 0, or a positive constant is visibly added
-        to it (``x + 1e-8`` with ``x`` of unknown sign), followed through the definitions that reach it."""
+        to it (``x + 1e-8`` with ``x`` of unknown sign), followed through the definitions that reach it; so is
+        a square of a guarded value and a sum of non-negative terms one of which is guarded (``a ** 2 + b ** 2``
+        with ``a = dx + eps``: 0 only where ``dx`` is exactly ``-eps``, not where two points coincide)."""
         if node is None:
             return False
         if self.value(node).zero is Zero.NEVER:
@@ -1492,7 +1516,17 @@ class Facts:
             return False
         added = self.module.arith(node)  # x + 1e-8, x.add(eps), x.add_(eps)
         if added is not None and added.op is ast.Add and added.right is not None:
-            return any(self._positive_constant(side) for side in (added.left, added.right))
+            if any(self._positive_constant(side) for side in (added.left, added.right)):
+                return True
+            sides = (added.left, added.right)
+            return all(self.value(side).nonnegative for side in sides) and any(
+                self.guarded(side, depth - 1) for side in sides)
+        if added is not None and added.op is ast.Pow and added.right is not None and (
+                self.module.const(added.right) or 0) > 0:
+            return self.guarded(added.left, depth - 1)
+        squared = self.module.op(node)
+        if squared is not None and squared.op == "square":
+            return self.guarded(squared.input, depth - 1)
         if isinstance(node, ast.Name):
             defs = self.definitions(node)
             return bool(defs) and all(self._guarding(d, depth - 1) for d in defs)
