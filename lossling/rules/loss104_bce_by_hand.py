@@ -91,10 +91,10 @@ class BceByHand(Rule):
         if bce.exact and framework in _WITH_LOGITS:
             y, why = _targets(module, z, bce.y, top, framework)
             fixed = _whole(module, bce, top, framework, _WITH_LOGITS[framework], module.text(z), y) if y else None
-            if fixed is not None:
-                name = stable_call(module, _WITH_LOGITS[framework][0], framework)[0]  # type: ignore[index]
+            spelled = stable_call(module, _WITH_LOGITS[framework][0], framework)
+            if fixed is not None and spelled is not None:
                 return Fix((Edit(module.span(top), fixed[0]),), safety, tuple(i for i in fixed[1:] if i),
-                           f"Use `{name}`"), ""
+                           f"Use `{spelled[0]}`"), ""
         spelled = stable_call(module, "logsigmoid", framework)
         if spelled is None:
             return None, ""
