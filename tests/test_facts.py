@@ -146,6 +146,22 @@ def test_in_place_mutation_is_a_definition_and_reaches_aliases():
     assert _reaching(source, "z", 4) == ["mutate@3"]
 
 
+@pytest.mark.parametrize("call, mutated", [
+    ("fill(acc[:n])", True),  # a function held in a local name fills a view of the buffer
+    ("kernel[grid](acc[0:n], n)", True),  # a kernel launch
+    ("torch.mm(a, b, out=acc)", True),
+    ("fill(acc)", False),  # the name itself: a function of a local is not taken to write into its arguments
+    ("torch.log(acc[:n])", False),  # a framework op
+    ("acc[:n].sum()", False),
+])
+def test_a_view_handed_to_a_local_function_is_written_through(call, mutated):
+    source = f"import torch\ndef f(fill, kernel, grid, a, b, n):\n    acc = torch.zeros(n)\n    {call}\n" \
+             "    return acc\n"
+    assert _reaching(source, "acc", 5) == (["mutate@4"] if mutated else ["assign@3"])
+    module = _module(source)
+    assert module.facts.value(returned(module)).zero is (Zero.UNKNOWN if mutated else Zero.EXACT)
+
+
 def test_conditions_hold_after_an_early_exit_and_an_assert():
     module = _module("def f(n, m):\n    if n == 0:\n        return 0\n    assert m > 0\n    return n / m\n")
     ret = module.nodes(ast.Return)[-1]
@@ -492,6 +508,33 @@ def test_not_minimised(text):
 def test_class_attribute_of_a_class_of_the_file():
     found, _ = value_of("class Config:\n    lr = 0.05\ndef f():\n    return Config.lr\n")
     assert found.lo == found.hi == 0.05
+
+
+def test_instance_attribute_set_by_a_base_class_of_the_file():
+    source = ("class A:\n    def __init__(self, eps: float = 1e-12):\n        self.eps = eps\n"
+              "class B(A):\n    def f(self):\n        return self.eps\n")
+    found, _ = value_of(source)
+    assert found.lo == found.hi == 1e-12 and found.zero is Zero.NEVER
+    found, _ = value_of(source.replace("class B(A)", "class B(object)"))
+    assert found.lo is None
+
+
+@pytest.mark.parametrize("bound, positive", [
+    ("torch.finfo(p.dtype).tiny", True),  # positive in p's own dtype, whatever it is
+    ("torch.finfo(p.dtype).eps", True),
+    ("torch.finfo(q.dtype).tiny", False),  # another tensor's dtype may be wider: its tiny can round to 0 in p's
+    ("torch.finfo(torch.float64).tiny", False),
+])
+def test_a_floor_of_the_values_own_finfo_is_positive(bound, positive):
+    found, _ = value_of(f"import torch\ndef f(p, q):\n    return p.clamp_min({bound})\n")
+    assert found.positive is positive
+
+
+@pytest.mark.parametrize("draw", ["torch.rand_like(x)", "torch.rand(3)", "jax.random.uniform(k, (3,))"])
+def test_a_uniform_draw_is_in_the_unit_interval_but_not_a_probability(draw):
+    found, _ = value_of(f"import torch\nimport jax\ndef f(x, k):\n    return {draw}\n")
+    assert found.lo == 0 and found.hi == 1 and found.role == "sample" and not found.probability
+    assert value_of("import torch\ndef f(x):\n    return torch.sigmoid(x)\n")[0].probability
 
 
 @pytest.mark.parametrize("expression, scalar", [

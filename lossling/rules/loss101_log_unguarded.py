@@ -167,10 +167,11 @@ def _kind(module: Module, log: OpCall, v: ast.expr) -> str | None:
 
 def _cross_entropy_shape(module: Module, log: OpCall) -> bool:
     """Whether the log is a cross-entropy term: negated and reduced or weighted (``-mean(y * log(p))``,
-    ``-log(pt).mean()``), or reduced beside another factor (``sum(t * log(p))``)."""
+    ``-log(pt).mean()``), or reduced beside another factor (``sum(t * log(p))``). A Python number is not a weight but a
+    scale: ``log(a) - 2 * log(b)`` and ``-log(r) * scale`` are not cross-entropies."""
     product = formulas.product(module, log.node)
     sign, parts = factors(product, module)
     around = wrappers(module, product, terms=True)
-    weighted = len(parts) > 1
+    weighted = any(p is not log.node and module.facts.value(p).kind != "number" for p in parts)
     reduced = bool(around.reductions)
     return (sign * around.sign < 0 and (reduced or weighted)) or (reduced and weighted)

@@ -9,8 +9,9 @@ name gets a new value:
   ``for x in it``, ``with e as x``, ``except E as x``, imports, ``def``/``class``, parameters;
 * ``x op= v`` (its previous definitions are kept on the ``Def``);
 * in-place mutation: ``x[i] = v``, ``x[i] op= v``, a method ending in ``_`` (``x.mul_(2)``, ``x.clamp_(min=1)``,
-  ``x.masked_fill_(m, 0)``), ``.copy_``, ``.zero_``. Facts about the old value die there, and no fix may move an
-  expression across it. The mutation also reaches names the mutated one was copied from without a copy
+  ``x.masked_fill_(m, 0)``), ``.copy_``, ``.zero_``, ``out=x``, a part of ``x`` (``x[a:b]``) handed to a function
+  held in a local name or to a kernel launch (a buffer filled in place). Facts about the old value die there, and no
+  fix may move an expression across it. The mutation also reaches names the mutated one was copied from without a copy
   (``v = w`` or a view ``v = w.view(-1)``): mutating ``v`` mutates ``w``.
 
 Each walk also records the conditions known to hold at every statement (``if``/``while`` tests, ``assert``, and the
@@ -165,6 +166,8 @@ class _Walker:
                         root = root_name(args[0]) if args else None
                     if root is not None:
                         mutated.append((root, current))  # type: ignore[arg-type]
+                call: ast.Call = current  # type: ignore[assignment]
+                mutated.extend((root, call) for root in _written_through(env, call))
             for field in _child_fields(kind):
                 value = getattr(current, field)
                 if type(value) is list:
@@ -380,6 +383,30 @@ def _leftmost(node: ast.AST) -> str | None:
     while isinstance(node, ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _written_through(env: Env, call: ast.Call) -> Iterator[str]:
+    """The local names ``call`` can write into: the one passed as ``out=``, and the one a part of which
+    (``x[a:b]``, ``x.view(-1)``) is handed to a function held in a local name or a kernel launch
+    (``fold(acc[i:j])``, ``kernel[grid](out[i:j])``): that is how buffers are filled in place."""
+    func = call.func
+    local = isinstance(func, (ast.Subscript, ast.Call)) or (isinstance(func, ast.Name) and not _is_import(
+        env, func.id))
+    for keyword in call.keywords:
+        if keyword.arg == "out" or (local and _part(keyword.value)):
+            root = root_name(keyword.value)
+            if root is not None:
+                yield root
+    if local:
+        for arg in call.args:
+            root = root_name(arg) if _part(arg) else None
+            if root is not None:
+                yield root
+
+
+def _part(node: ast.AST) -> bool:
+    """``x[i]``, ``x.view(-1)``: an expression that can share storage with a name, not the name itself."""
+    return not isinstance(node, ast.Name) and root_name(node) is not None
 
 
 def _is_import(env: Env, name: str) -> bool:

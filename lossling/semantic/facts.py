@@ -644,12 +644,12 @@ class Facts:
         return _dtype_literal(self.module, arg)
 
     def _self_attribute(self, node: ast.Attribute, frame: Frame | None) -> Value:
-        """``self.x``: the join of every value the class's methods assign it."""
+        """``self.x``: the join of every value the methods of the class and of its bases in the file assign it."""
         module = self.module
         cls = module.enclosing_class(node)
         if cls is None:
             return UNKNOWN
-        values = module._self_assignments().get(id(cls), {}).get(node.attr)
+        values = module.instance_assignments(cls, node.attr)
         if not values or any(v is None for v in values):
             return UNKNOWN
         return join_all([self.value(v) for v in values])
@@ -972,6 +972,8 @@ class Facts:
                 probe = _Probe(op, node, before)
                 return self._transfer(probe, frame)
             return before.but(lo=None, hi=None, zero=Zero.UNKNOWN, top=Zero.UNKNOWN, role=None, origin=None)
+        if isinstance(node, ast.Call):  # written by the function it was handed to (fold(acc[i:j]), out=acc)
+            return before.but(lo=None, hi=None, zero=Zero.UNKNOWN, top=Zero.UNKNOWN, role=None, origin=None)
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             target = next((t for t in targets if isinstance(t, ast.Subscript)), None)
@@ -1256,7 +1258,7 @@ class Facts:
         if lower is not None:
             bound = self.value(lower, frame)
             if bound.lo is not None:
-                value = rounded(bound.lo, dtype)
+                value = bound.lo if _own_finfo(self, lower, call.input) else rounded(bound.lo, dtype)
                 lo = value if lo is None else max(lo, value)
                 if value > 0:
                     zero = Zero.NEVER
@@ -1291,8 +1293,8 @@ class Facts:
             integral = all(a.dtype == "int" for a in args)
             return Value(kind, dtype or ("int" if integral else "f32"), start, None,
                          Zero.NEVER if start is not None and start > 0 else Zero.EXACT, Zero.UNKNOWN, None, grad)
-        if op == "rand":
-            return Value(kind, dtype, 0.0, 1.0, Zero.ROUNDING, Zero.NEVER, None, grad, node)
+        if op == "rand":  # a draw, not a probability: log(u) is an inverse-CDF transform, -inf at u = 0 its limit
+            return Value(kind, dtype, 0.0, 1.0, Zero.ROUNDING, Zero.NEVER, "sample", grad, node)
         if op == "randn":
             return Value(kind, dtype, None, None, Zero.ROUNDING, Zero.UNKNOWN, None, grad, node)
         if op == "eye":
@@ -2000,6 +2002,18 @@ def _is_static(function: ast.AST) -> bool:
 def _no_grad_call(module, node: ast.AST) -> bool:
     target = node.func if isinstance(node, ast.Call) else node
     return (module.qualname(target) or "").rpartition(".")[2] in _NO_GRAD
+
+
+def _own_finfo(facts: Facts, bound: ast.AST, x: ast.AST | None) -> bool:
+    """``finfo(x.dtype).tiny`` (``eps``, ``smallest_normal``) as a bound of ``x``: positive in x's own dtype,
+    whatever dtype that is."""
+    bound = facts.module.resolve(bound)
+    if not (isinstance(bound, ast.Attribute) and bound.attr in ("eps", "tiny", "smallest_normal") and
+            _finfo_call(facts.module, bound.value) and x is not None):
+        return False
+    args = bound.value.args  # type: ignore[attr-defined]
+    return bool(args) and isinstance(args[0], ast.Attribute) and args[0].attr == "dtype" and _same_value(
+        facts, args[0].value, x)
 
 
 def _finfo_call(module, node: ast.AST) -> bool:

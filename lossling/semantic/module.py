@@ -425,9 +425,19 @@ class Module:
         cls = self.enclosing_class(node)
         if cls is None:
             return None
-        attrs = self._self_assignments().get(id(cls), {})
-        values = attrs.get(node.attr)
-        return values[0] if values is not None and len(values) == 1 else None
+        values = self.instance_assignments(cls, node.attr)
+        return values[0] if len(values) == 1 else None
+
+    def instance_assignments(self, cls: ast.ClassDef, attr: str, depth: int = 4) -> list[ast.expr | None]:
+        """The values the methods of ``cls`` and of its base classes in this file assign ``self.attr`` (None for
+        one that is not a plain assignment): a subclass reads what its base's ``__init__`` set."""
+        found = list(self._self_assignments().get(id(cls), {}).get(attr, ()))
+        if depth > 0:
+            for base in cls.bases:
+                local = self.facts.unique(base) if isinstance(base, ast.Name) else None
+                if local is not None and isinstance(local.node, ast.ClassDef) and local.node is not cls:
+                    found += self.instance_assignments(local.node, attr, depth - 1)
+        return found
 
     def _self_assignments(self) -> dict[int, dict[str, list[ast.expr | None]]]:
         """Per class: every ``self.x = ...`` (and ``self.x += ...``) in its methods, with the assigned value when it

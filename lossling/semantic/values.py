@@ -36,9 +36,10 @@ class Value:
     None. ``dtype``: f16, bf16, f32, f64, int, bool or None. ``lo``/``hi``: bounds (None: unbounded) in the
     value's dtype; ``top`` says how ``hi`` is reached (NEVER: not reached; ROUNDING: only by rounding, as a
     sigmoid reaches 1; EXACT: reached on ordinary inputs). ``role``: probs, logprobs, logits, count, mask,
-    index (class indices), onehot, loss, or None. ``grad``: a gradient can flow (True), cannot (False), unknown
-    (None). ``origin``: the call that made the value, kept through shape ops (for messages and fixes).
-    ``cause``: what makes it 0 when ``zero`` is DEGENERATE or EXACT (count, sum, max, norm, std)."""
+    index (class indices), onehot, loss, sample (a uniform random draw: in [0, 1], not a probability), or None.
+    ``grad``: a gradient can flow (True), cannot (False), unknown (None). ``origin``: the call that made the value,
+    kept through shape ops (for messages and fixes). ``cause``: what makes it 0 when ``zero`` is DEGENERATE or
+    EXACT (count, sum, max, norm, std)."""
 
     kind: str | None = None
     dtype: str | None = None
@@ -76,7 +77,7 @@ class Value:
     @property
     def probability(self) -> bool:
         return self.role == "probs" or (self.nonnegative and self.hi is not None and self.hi <= 1 and
-                                        self.role not in ("mask", "onehot", "count", "index"))
+                                        self.role not in ("mask", "onehot", "count", "index", "sample"))
 
     def but(self, **changes: Any) -> Value:
         return replace(self, **changes)
