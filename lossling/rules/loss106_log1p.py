@@ -9,7 +9,7 @@ from ..finding import Edit, Finding, Fix
 from ..rewrite import atom, hint, movable, spell_beside, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
-from ..semantic.patterns import from_grid, plus_one, tensor_operand, unary
+from ..semantic.patterns import from_grid, plus_one, sign_scaled, tensor_operand, unary
 
 
 class Log1p(Rule):
@@ -37,13 +37,8 @@ class Log1p(Rule):
         """Where x carries no digits below 1e-7 worth keeping: integer grid coordinates, a magnitude compressed
         with its sign (``sign(x) * log(1 + |x|)``), a sum of exps (a log-sum-exp with a 0 appended, which masks
         terms with -inf; its stable form is not log1p)."""
-        if from_grid(module, x):
+        if from_grid(module, x) or sign_scaled(module, log.node):
             return True
-        parent = module.parent(log.node)
-        if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult):
-            other = parent.right if parent.left is log.node else parent.left
-            if module.op_of(other, "sign") is not None:
-                return True
         total = module.op_of(x, "sum", "mean")
         return total is not None and module.op_of(total.input, "exp") is not None
 

@@ -9,7 +9,7 @@ from ..finding import Finding, Fix
 from ..rewrite import atom, call_args, hint, movable, spell_beside
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
-from ..semantic.patterns import tensor_operand, unary
+from ..semantic.patterns import from_grid, sign_scaled, tensor_operand, unary
 
 
 class Expm1(Rule):
@@ -23,7 +23,7 @@ class Expm1(Rule):
     def check(self, module: Module) -> Iterator[Finding]:
         for node in module.nodes(ast.BinOp):
             exp = self._match(module, node)
-            if exp is None or not tensor_operand(module, exp, exp.input) or self._offset(module, node):
+            if exp is None or not tensor_operand(module, exp, exp.input) or self._not_small(module, node, exp):
                 continue
             fix = self._fix(module, node, exp)
             use = hint(fix, "expm1(x)")
@@ -44,18 +44,13 @@ class Expm1(Rule):
         return None
 
     @staticmethod
-    def _offset(module: Module, node: ast.BinOp) -> bool:
-        """Whether ``exp(x) - 1``, scaled or not, is added to a Python number (``max_val + s * (exp(x) - 1)``): the
-        number's rounding swallows the digits expm1 would keep."""
-        child: ast.expr = node
-        parent = module.parent(node)
-        while isinstance(parent, ast.UnaryOp) or (isinstance(parent, ast.BinOp) and isinstance(
-                parent.op, (ast.Mult, ast.Div))):
-            child, parent = parent, module.parent(parent)
-        if not (isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub))):
-            return False
-        other = parent.right if parent.left is child else parent.left
-        return module.const(other) != 0.0 and not module.is_tensor(other)
+    def _not_small(module: Module, node: ast.BinOp, exp: OpCall) -> bool:
+        """Where the digits expm1 would keep are not there or are lost anyway: x is integer-valued (0 or at
+        least 1 in magnitude: nothing cancels), from a grid, or a magnitude expanded with its sign
+        (``sign(y) * (exp(|y|) - 1)``); or the result only reaches order-1 arithmetic (``_absorbed``)."""
+        x = exp.input
+        return module.facts.value(x).integral or from_grid(module, x) or sign_scaled(module, node) or _absorbed(
+            module, node)
 
     def _fix(self, module: Module, node: ast.BinOp, exp: OpCall) -> Fix | None:
         x = exp.input
@@ -73,3 +68,47 @@ def _literal(node: ast.expr) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         node = node.operand
     return isinstance(node, ast.Constant)
+
+
+# Ops that are of order 1 near 0, so an argument's absolute error of one ulp of 1 is one ulp of their result.
+_ORDER_ONE_AT_ZERO = frozenset({"sigmoid", "exp", "cos", "cosh", "softplus"})
+
+
+def _absorbed(module: Module, node: ast.expr, depth: int = 2) -> bool:
+    """Whether ``exp(x) - 1`` (negated, scaled, divided or taken ``abs`` of) only reaches arithmetic whose own
+    rounding is an ulp of 1, the absolute error of ``exp(x) - 1`` itself: it is added to a Python number or to a
+    value of magnitude at least 1 (``(a + 1) - (a - 1) * c``), handed to an op that is of order 1 at 0
+    (``sigmoid(t * (r - 1))``), or compared with a threshold not known to be small (``abs(r - 1) > clip``);
+    through a name, at every use."""
+    child, parent = node, module.parent(node)
+    while True:
+        call = module.op(parent) if isinstance(parent, ast.Call) else None
+        if isinstance(parent, ast.Attribute) and parent.value is child:  # the receiver of r.abs()
+            call = module.op(module.parent(parent))
+        if isinstance(parent, ast.UnaryOp) or (isinstance(parent, ast.BinOp) and (
+                isinstance(parent.op, ast.Mult) or isinstance(parent.op, ast.Div) and parent.left is child)):
+            child, parent = parent, module.parent(parent)
+        elif call is not None and call.op == "abs" and call.input is child:
+            child, parent = call.node, module.parent(call.node)
+        else:
+            break
+    facts = module.facts
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)):
+        other = parent.right if parent.left is child else parent.left
+        if not module.is_tensor(other):
+            return module.const(other) != 0.0
+        value = facts.value(other)
+        return (value.lo is not None and value.lo >= 1) or (value.hi is not None and value.hi <= -1)
+    if isinstance(parent, ast.Compare) and len(parent.comparators) == 1:
+        other = parent.comparators[0] if parent.left is child else parent.left
+        threshold = module.const(other)
+        return threshold is None or abs(threshold) >= _SMALL_THRESHOLD
+    if call is not None and call.op in _ORDER_ONE_AT_ZERO and call.input is child:
+        return True
+    if isinstance(parent, ast.Assign) and parent.value is child and depth:
+        uses = facts.uses(child) or []
+        return bool(uses) and all(isinstance(use, ast.expr) and _absorbed(module, use, depth - 1) for use in uses)
+    return False
+
+
+_SMALL_THRESHOLD = 1e-3  # a comparison this far from 0 resolves far coarser than float32's 6e-8 near 1

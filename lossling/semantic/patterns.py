@@ -162,6 +162,16 @@ def selected_below(module: Module, node: ast.AST | None) -> bool:
     return False
 
 
+def sign_scaled(module: Module, node: ast.AST) -> bool:
+    """Whether ``node`` is multiplied by a sign (``sign(x) * log(1 + |x|)``, ``sign(y) * (exp(|y|) - 1)``): a
+    magnitude compressed or expanded with its sign, whose small values carry no digits worth keeping."""
+    parent = module.parent(node)
+    if not (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult)):
+        return False
+    other = parent.right if parent.left is node else parent.left
+    return module.op_of(other, "sign") is not None
+
+
 def overflows(module: Module, call: OpCall) -> bool:
     """Whether the exp or cosh ``call`` can overflow to inf: the value analysis bounds it in its dtype only when
     its argument is bounded above (clamped, ``-abs(x)``, ``tanh``, a ``where`` branch of the non-positive side)."""
