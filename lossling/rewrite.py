@@ -80,6 +80,13 @@ def movable(module: Module, node: ast.AST, to: ast.AST) -> bool:
     return any(ancestor is to for ancestor in module.ancestors(node)) or module.facts.same_at(node, to)
 
 
+def integral(module: Module, node: ast.AST | None) -> bool:
+    """Whether ``node`` is known to hold integers or bools: ``exp``, ``sigmoid`` and ``log`` promote them to float,
+    but ``softplus``, ``logsigmoid``, ``softmax`` and ``logaddexp`` raise ("not implemented for 'Long'"), so a fix
+    that swaps one for the other needs a floating input."""
+    return node is not None and module.facts.value(node).integral
+
+
 def unmovable(module: Module, node: ast.AST, to: ast.AST) -> str:
     """Why ``node`` cannot be written again at ``to``, for a message without a fix: " (no fix: `w` is
     reassigned or changed in place on the way)"; "" where it can."""

@@ -155,3 +155,21 @@ def test_tensorflow_labels_that_broadcast_keep_the_formula():
     got = namespace["f"](z, y)
     assert got.shape == want.shape == (4, 4) and got.dtype == want.dtype
     assert float(tf.reduce_max(tf.abs(got - want))) < 1e-6
+
+
+# ----- integer inputs: exp, sigmoid and log promote them to float; softplus, logsigmoid, softmax raise --------
+@pytest.mark.parametrize("code, body", [
+    ("LOSS103", "return torch.log(torch.sigmoid(z))"),  # F.logsigmoid: "log_sigmoid_cpu" not implemented for 'Long'
+    ("LOSS104", "p = torch.sigmoid(z)\nreturn -(y * torch.log(p) + (1 - y) * torch.log(1 - p))"),
+    ("LOSS108", "return torch.log(torch.exp(z) + torch.exp(2 * z))"),  # torch.logaddexp of two int64 tensors
+    ("LOSS109", "return torch.log(1 + torch.exp(z))"),  # F.softplus: "softplus_cpu" not implemented for 'Long'
+    ("LOSS110", "e = torch.exp(z)\nreturn e / e.sum(1, keepdim=True)"),  # torch.softmax of int64 raises
+    ("LOSS112", "return torch.log(torch.cosh(z))"),
+], ids=lambda v: v if isinstance(v, str) and v.startswith("LOSS") else "")
+def test_integer_inputs_get_no_fix_that_raises_on_them(code, body):
+    source = _source("z = z.long()\n" + body, "z, y")
+    args = (torch.tensor([[1, 2, 3]]), torch.tensor([[0.0, 1.0, 1.0]]))
+    assert code in {f.code for f in check(source)}
+    _same(source, *args)
+    floating = source.replace("z = z.long()", "z = z.float()")
+    assert fix(floating) != floating  # the same code on floats is fixed

@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import movable, negated, stable_call, unmovable
+from ..rewrite import integral, movable, negated, stable_call, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 
@@ -54,7 +54,7 @@ class LogOfSigmoid(Rule):
 
     def _fix(self, module: Module, log: OpCall, sigmoid: OpCall, complement: bool) -> Fix | None:
         x = sigmoid.input
-        if x is None or not movable(module, sigmoid.node, log.node):
+        if x is None or not movable(module, sigmoid.node, log.node) or integral(module, x):
             return None
         if sigmoid.kind == "module" and (len(sigmoid.node.args) != 1 or sigmoid.node.keywords):
             return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..finding import Edit, Finding, Fix, Import
-from ..rewrite import atom, movable, negated, rewritten, stable_call, unmovable, with_logits_targets
+from ..rewrite import atom, integral, movable, negated, rewritten, stable_call, unmovable, with_logits_targets
 from ..rule import Rule, Safety
 from ..semantic import formulas
 from ..semantic.formulas import factors, same, terms, wrappers
@@ -84,7 +84,7 @@ class BceByHand(Rule):
                     safety: Safety) -> tuple[Fix | None, str]:
         """The with-logits loss for the whole expression, else logsigmoid in both logs and why not the loss."""
         z = sigmoid.input
-        if z is None or not movable(module, sigmoid.node, top) or not _unary_activation(sigmoid):
+        if z is None or not movable(module, sigmoid.node, top) or not _unary_activation(sigmoid) or integral(module, z):
             return None, ""
         framework = "torch" if sigmoid.kind in ("method", "module") else sigmoid.framework
         why = ""

@@ -7,7 +7,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix, Import, Safety
-from ..rewrite import atom, call_args, hint, movable, rewritten, spell_beside, stable_call, unmovable
+from ..rewrite import atom, call_args, hint, integral, movable, rewritten, spell_beside, stable_call, unmovable
 from ..rule import Rule
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import (
@@ -160,6 +160,8 @@ class LogSumExpByHand(Rule):
         framework = "torch" if a.kind == "method" else a.framework
         if framework != ("torch" if b.kind == "method" else b.framework) or a.input is None or b.input is None:
             return None
+        if integral(module, a.input) and integral(module, b.input):
+            return None  # logaddexp of two integer tensors raises
         args = f"{module.text(a.input)}, {module.text(b.input)}"
         if framework in ("tf", "tf1"):  # TensorFlow has no logaddexp; stacking needs equal shapes (no broadcast)
             root = "tensorflow" if framework == "tf" else "tensorflow.compat.v1"

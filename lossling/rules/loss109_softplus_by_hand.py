@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import hint, movable, stable_call
+from ..rewrite import hint, integral, movable, stable_call
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import max_shifted, overflows, plus_one, selected_below, tensor_operand, unary
@@ -37,7 +37,8 @@ class SoftplusByHand(Rule):
                                                  f"use {hint(fix, 'softplus(x)')}", fix)
 
     def _fix(self, module: Module, log: OpCall, total: ast.expr, exp: OpCall) -> Fix | None:
-        if exp.input is None or not (movable(module, total, log.node) and movable(module, exp.node, log.node)):
+        if exp.input is None or not (movable(module, total, log.node) and movable(module, exp.node, log.node)) or (
+                integral(module, exp.input)):
             return None
         framework = "torch" if exp.kind == "method" else exp.framework
         x = module.text(exp.input)

@@ -7,7 +7,7 @@ import ast
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import atom, hint, movable, negated, spell_beside
+from ..rewrite import atom, hint, integral, movable, negated, spell_beside
 from ..rule import Rule, Safety
 from ..semantic.apis import axis_keyword
 from ..semantic.module import Module, OpCall
@@ -83,7 +83,8 @@ class SoftmaxOrSigmoidByHand(Rule):
         else:  # without keepdims the sum does not broadcast back along the axis it removed
             return None
         x = exp.input
-        if x is None or not (movable(module, exp.node, node) and movable(module, total.node, node)):
+        if x is None or not (movable(module, exp.node, node) and movable(module, total.node, node)) or integral(
+                module, x):
             return None
         if exp.kind == "method":
             return self.replace(module, node, f"{atom(module, x)}.softmax({axis_text})")

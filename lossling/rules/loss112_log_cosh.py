@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..finding import Finding, Fix
-from ..rewrite import atom, hint, movable, stable_call, unmovable
+from ..rewrite import atom, hint, integral, movable, stable_call, unmovable
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import overflows, pure, tensor_operand, unary
@@ -35,7 +35,7 @@ class LogCosh(Rule):
 
     def _fix(self, module: Module, log: OpCall, cosh: OpCall) -> Fix | None:
         x = cosh.input
-        if x is None or not pure(module, x) or not movable(module, cosh.node, log.node):
+        if x is None or not pure(module, x) or not movable(module, cosh.node, log.node) or integral(module, x):
             return None
         framework = "torch" if cosh.kind == "method" else cosh.framework
         term = atom(module, x)
