@@ -64,7 +64,7 @@ class NormalizeByHand(Rule):
         if not movable(module, top, site.node):
             return None  # the x the norm was taken of changed before the division
         axis, keep = _norm_axis(norm)
-        framework = "torch" if norm.kind == "method" else norm.framework
+        framework = norm.framework  # a method's is the file's (x.sum() is a JAX array's too)
         x = module.text(site.numerator)
         if framework == "torch":
             spelled = stable_call(module, "normalize", "torch")
@@ -111,7 +111,7 @@ class NormalizeByHand(Rule):
         axes = {ast.dump(x) for x in (axis, _norm_axis(norm_a)[0], _norm_axis(norm_b)[0]) if x is not None}
         if len(axes) != 1 or any(_norm_axis(n)[0] is None for n in (norm_a, norm_b)):
             return None
-        framework = "torch" if dot.kind == "method" else dot.framework
+        framework = dot.framework
         if framework == "torch":
             spelled = stable_call(module, "cosine_similarity", "torch")
             if spelled is None:
