@@ -647,3 +647,18 @@ def test_no_gradient_flows_out_of_what_none_flows_into(expression, grad):
     module = _module("import torch\nimport tensorflow as tf\ndef f(x, n: int):\n    g = torch.arange(n) * 1.0\n"
                      f"    return {expression}\n")
     assert module.facts.value(module.nodes(ast.Return)[0].value).grad is grad
+
+
+@pytest.mark.parametrize("body, cause", [
+    ("    s = torch.zeros(3)\n    for h in x:\n        s = s + h.abs()\n    return s\n", "sum"),
+    ("    d = x.norm(dim=-1)\n    return torch.where(d > 1, d, torch.zeros_like(d))\n", "norm"),
+    ("    s = torch.zeros(3)\n    s[:2] = 1\n    return s\n", None),  # 0 where nothing was written: not a sum
+    ("    return x.abs().amax(-1)\n", "max"),
+    ("    return x.abs().amin(-1)\n", "min"),
+    ("    v, _ = x.norm(dim=-1).topk(2, largest=False)\n    return v\n", "min"),
+    ("    v, _ = x.norm(dim=-1).topk(2)\n    return v\n", "max"),
+])
+def test_why_a_value_can_be_zero(body, cause):
+    module = _module("import torch\ndef f(x: torch.Tensor):\n" + body)
+    value = module.facts.value(module.nodes(ast.Return)[-1].value)
+    assert value.cause == cause and (cause is None or value.zero >= Zero.DEGENERATE)

@@ -15,6 +15,7 @@ from ..finding import Finding
 WHERE = {
     "sum": "a sum of non-negative terms, 0 when every term is 0",
     "max": "a max of non-negative values, 0 for an all-zero input",
+    "min": "the smallest of several values (a min, a top-k of the smallest), 0 as soon as one of them is",
     "norm": "a norm, 0 for a zero vector",
     "std": "a std/var, 0 for a constant input",
 }

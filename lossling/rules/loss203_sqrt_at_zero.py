@@ -117,7 +117,8 @@ class SqrtAtZero(Rule):
 
 
 _WHEN = {"sum": "every term is 0 (two equal points, a perfect prediction)", "std": "the input is constant",
-         "norm": "the vector is 0", "max": "every value is 0", "count": "the mask is empty"}
+         "norm": "the vector is 0", "max": "every value is 0", "min": "one of the values is 0",
+         "count": "the mask is empty"}
 
 
 def _message(module: Module, radicand: ast.expr) -> str:

@@ -1248,7 +1248,10 @@ class Facts:
                 return x.but(zero=Zero.NEVER, lo=0.0, role=None, origin=None, kind=kind)  # >= 1/n
         zero = x.zero if x.nonnegative and x.zero <= Zero.ROUNDING else (
             Zero.DEGENERATE if x.nonnegative else x.zero if x.zero is Zero.EXACT else Zero.UNKNOWN)
-        cause = (x.cause or "max") if zero is Zero.EXACT else ("max" if zero is Zero.DEGENERATE else None)
+        largest = self.module.resolve(call.arg(3, "largest")) if call.op == "topk" else None
+        smallest = call.op in ("min", "amin") or isinstance(largest, ast.Constant) and largest.value is False
+        extreme = "min" if smallest else "max"  # the smallest of them is 0 as soon as one is
+        cause = (x.cause or extreme) if zero is Zero.EXACT else (extreme if zero is Zero.DEGENERATE else None)
         return x.but(zero=zero, kind=kind, origin=None, role=x.role if x.role == "count" else None, cause=cause)
 
     def _clamped(self, call, x: Value, kind: str | None, frame: Frame | None) -> Value:
@@ -1283,7 +1286,7 @@ class Facts:
         if op == "ones":
             return Value(kind, dtype, 1.0, 1.0, Zero.NEVER, Zero.EXACT, None, grad)
         if op == "zeros":
-            return Value(kind, dtype, 0.0, 0.0, Zero.EXACT, Zero.EXACT, None, grad, cause="sum")  # an empty sum
+            return Value(kind, dtype, 0.0, 0.0, Zero.EXACT, Zero.EXACT, None, grad)
         if op == "full":
             fill = self.value(call.arg(1, "fill_value", "value"), frame)
             return Value(kind, dtype or fill.dtype, fill.lo, fill.hi, fill.zero, fill.top, None, grad)
@@ -2135,6 +2138,8 @@ def _add(a: Value, b: Value, kind: str | None, dtype: str | None, grad: bool | N
     elif b.lo is not None and b.lo == b.hi and a.hi is not None:
         top = a.top
     cause = (a.cause if a.cause == b.cause else "sum") if zero >= Zero.DEGENERATE else None
+    if cause is None and zero >= Zero.DEGENERATE and any(v.tensor and v.lo == v.hi == 0 for v in (a, b)):
+        cause = "sum"  # zeros(n) + x: an accumulation from an empty sum
     return Value(kind, dtype, lo, hi, zero, top, role, grad, cause=cause)
 
 

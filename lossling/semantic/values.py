@@ -104,8 +104,14 @@ class Value:
 
 
 def _cause_join(a: Value, b: Value) -> str | None:
+    """Why the join can be 0. A constant 0 gives no reason of its own: joined with an accumulation that starts
+    from it (``s = zeros(n)``, then ``s = s + x ** 2`` in a loop) it is the empty case of that sum, and joined
+    with the other branch of a ``where`` it is that value's 0."""
     if a.cause == b.cause:
         return a.cause
+    for first, second in ((a, b), (b, a)):
+        if first.lo == first.hi == 0 and first.cause is None:
+            return second.cause
     if a.zero != b.zero:
         return a.cause if a.zero > b.zero else b.cause
     return min(c for c in (a.cause, b.cause) if c) if a.cause or b.cause else None  # the same either way
