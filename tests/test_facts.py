@@ -530,6 +530,33 @@ def test_a_floor_of_the_values_own_finfo_is_positive(bound, positive):
     assert found.positive is positive
 
 
+@pytest.mark.parametrize("divisor, lo, hi", [("4", -0.125, 0.125), ("-4", -0.125, 0.125), ("4.0 * w", None, None)])
+def test_a_quotient_by_a_constant_scales_the_bounds(divisor, lo, hi):
+    found, _ = value_of(f"import torch\ndef f(p, w):\n    return (p.clamp(0, 1) - 0.5) / {divisor}\n")
+    assert (found.lo, found.hi) == (lo, hi)
+
+
+def _inner_x(source: str):
+    module = _module(source)
+    inner = next(n for n in module.nodes(ast.FunctionDef) if n.name == "g")
+    return module.facts.value(inner.body[-1].value)  # type: ignore[attr-defined]
+
+
+def test_a_function_nested_in_a_method_takes_its_arguments_from_its_calls():
+    source = "class A:\n    def m(self):\n        def g(x):\n            return x\n        return g(2.0)\n"
+    assert _inner_x(source).lo == 2.0  # x is g's first parameter, not a receiver
+
+
+@pytest.mark.parametrize("tail, bounded", [
+    ("    return g(np.arange(n) + 1.0)\n", True),
+    ("    g(np.arange(n) + 1.0)\n    return g\n", False),  # it escapes: callers elsewhere pass anything
+])
+def test_an_annotated_parameter_of_a_function_only_called_takes_the_values_of_its_calls(tail, bounded):
+    source = "import numpy as np\ndef f(n):\n    def g(x: np.ndarray):\n        return x\n" + tail
+    found = _inner_x(source)
+    assert found.kind == "numpy" and (found.lo == 1.0 if bounded else found.lo is None)
+
+
 @pytest.mark.parametrize("draw", ["torch.rand_like(x)", "torch.rand(3)", "jax.random.uniform(k, (3,))"])
 def test_a_uniform_draw_is_in_the_unit_interval_but_not_a_probability(draw):
     found, _ = value_of(f"import torch\nimport jax\ndef f(x, k):\n    return {draw}\n")

@@ -494,7 +494,21 @@ class Facts:
             passed = self._passed(function, d.name)
             if passed is not None:
                 found = passed if found.kind is None else found.join(passed)
+        elif isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and found.tensor and d.value is None and (
+                self._only_called(function)):
+            passed = self._passed(function, d.name)  # x: np.ndarray: the annotation gives the kind, calls the values
+            if passed is not None and passed.kind in (found.kind, None):
+                found = passed.but(kind=found.kind)
         return found
+
+    def _only_called(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A function defined in another one whose name is only ever called there: its calls are all in view."""
+        flow = self.flow_of(function)
+        if flow is None or function.decorator_list or flow.scope is self.module.tree:
+            return False
+        uses = [use for d in flow.defs.get(function.name, ()) if d.node is function
+                for use in flow.uses.get(id(d), {}).values()]
+        return bool(uses) and all(_called(self.module, use) for use in uses)
 
     def _annotated(self, annotation: ast.expr) -> Value:
         module = self.module
@@ -513,8 +527,8 @@ class Facts:
         if not calls:
             return None
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-        if self.module.enclosing_class(function) is not None and positional and not _is_static(function):
-            positional = positional[1:]  # self / cls
+        if positional and _bound_method(self.module, function):
+            positional = positional[1:]  # self / cls (a method's; not a function nested in one)
         values = []
         for call in calls:
             argument = call_argument(call, positional, name)
@@ -714,7 +728,9 @@ class Facts:
     def _quotient(self, a: Value, b: Value, kind: str | None, dtype: str | None, grad: bool | None,
                   left: ast.AST | None, right: ast.AST | None, frame: Frame | None) -> Value:
         lo = hi = None
-        if a.nonnegative and b.nonnegative:
+        if b.lo is not None and b.lo == b.hi and b.lo != 0:
+            lo, hi = _scaled(a, 1 / b.lo)  # a / c: a's bounds scaled
+        elif a.nonnegative and b.nonnegative:
             lo = 0.0
             if a.hi is not None and b.lo is not None and b.lo > 0:
                 hi = a.hi / b.lo
@@ -1016,8 +1032,7 @@ class Facts:
     def _frame(self, function: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, caller: Facts,
                caller_frame: Frame | None, depth: int) -> Frame:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-        if isinstance(call.func, ast.Attribute) and self.module.enclosing_class(function) is not None and (
-                positional and not _is_static(function)):
+        if isinstance(call.func, ast.Attribute) and positional and _bound_method(self.module, function):
             positional = positional[1:]
         values: dict[str, Value] = {}
         for name in (*positional, *(a.arg for a in function.args.kwonlyargs)):
@@ -1047,8 +1062,8 @@ class Facts:
         module = self.module
         x = call.input_value if isinstance(call, _Probe) else self.value(call.input, frame)
         kind = _FRAMEWORK_KIND.get(call.framework) if call.kind == "function" else (x.kind or self._file_tensor_kind())
-        if kind == "numpy" and call.kind == "function" and not x.tensor:
-            kind = "number" if x.kind == "number" else None  # NumPy maps Python floats to scalars
+        if kind == "numpy" and call.kind == "function" and not x.tensor and call.op not in _CONSTRUCTORS:
+            kind = "number" if x.kind == "number" else None  # NumPy maps Python floats to scalars (np.arange: arrays)
         if call.kind == "method" and x.kind is not None:
             kind = x.kind
         grad = x.grad if x.tensor or x.kind is None else False
@@ -1992,10 +2007,21 @@ def root_matches(node: ast.AST, name: str) -> bool:
 
 def _receiver_param(module, function: ast.AST | None, arg: ast.AST) -> bool:
     """The first parameter of a method (``self``, ``cls``), which holds the instance or the class."""
-    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(function):
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or not _bound_method(module, function):
         return False
     positional = [*function.args.posonlyargs, *function.args.args]
-    return bool(positional) and positional[0] is arg and isinstance(module.parent(function), ast.ClassDef)
+    return bool(positional) and positional[0] is arg
+
+
+def _called(module, name: ast.Name) -> bool:
+    parent = module.parent(name)
+    return isinstance(parent, ast.Call) and parent.func is name
+
+
+def _bound_method(module, function: ast.AST) -> bool:
+    """A function defined in a class body and not a staticmethod: its first parameter is the instance or class
+    (a function nested in a method is not one)."""
+    return isinstance(module.parent(function), ast.ClassDef) and not _is_static(function)
 
 
 def _is_static(function: ast.AST) -> bool:
