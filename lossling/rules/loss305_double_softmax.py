@@ -21,6 +21,9 @@ _APPLIES = {
     "categorical_crossentropy": ("softmax", 1, ("y_pred", "output")),
     "sparse_categorical_crossentropy": ("softmax", 1, ("y_pred", "output")),
     "binary_crossentropy": ("sigmoid", 1, ("y_pred", "output")),
+    "binary_focal_crossentropy": ("sigmoid", 1, ("y_pred",)),
+    "categorical_focal_crossentropy": ("softmax", 1, ("y_pred",)),
+    "weighted_ce_logits": ("sigmoid", 1, ("logits",)),
 }
 
 

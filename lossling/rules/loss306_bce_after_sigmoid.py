@@ -20,16 +20,17 @@ class BceAfterSigmoid(Rule):
     summary = "binary cross-entropy on sigmoid output: saturated logits give a clamped loss and a zero gradient"
     fix_safety = Safety.SAFE
     frameworks = ("torch", "tensorflow", "keras")
-    triggers = ("binary_cross_entropy", "BCELoss", "binary_crossentropy", "BinaryCrossentropy")
+    triggers = ("binary_cross_entropy", "BCELoss", "binary_crossentropy", "BinaryCrossentropy",
+                "binary_focal_crossentropy", "BinaryFocalCrossentropy", "log_loss")
 
     def check(self, module: Module) -> Iterator[Finding]:
         backend = models.keras_backend(module)
-        for loss in module.ops("bce", "binary_crossentropy"):
-            keras = loss.op == "binary_crossentropy"
+        for loss in module.ops("bce", "binary_crossentropy", "binary_focal_crossentropy", "log_loss"):
+            keras = loss.op in losses.KERAS_CROSSENTROPY
             flag = losses.from_logits(loss) if keras else None
             if flag is not None and losses.constant_bool(flag) is not False:
                 continue  # from_logits=True (LOSS305 judges a sigmoid there) or set at run time
-            value = loss.arg(1, "y_pred", "output") if keras else loss.input
+            value = loss.arg(1, "y_pred", "output", "predictions") if loss.op != "bce" else loss.input
             found = models.activation(module, value, "sigmoid")
             if found is None or value is None:
                 continue
@@ -39,10 +40,15 @@ class BceAfterSigmoid(Rule):
                 yield self.finding(module, loss.node, f"{module.text(loss.node.func)} gets "
                                                       f"{found.describe(module)}: saturated logits give a clamped "
                                                       "loss and a zero gradient; end the model with logits and use "
-                                                      + ("from_logits=True" if keras else "BCEWithLogitsLoss"))
+                                                      + ("from_logits=True" if keras else "BCEWithLogitsLoss"
+                                                         if loss.op == "bce" else "sigmoid_cross_entropy"))
                 continue
-            fix = self._fix(module, loss, value, found.call)
-            if keras:
+            fix = self._fix(module, loss, value, found.call) if loss.op != "log_loss" else None
+            if loss.op == "log_loss":  # TensorFlow 1's log_loss(labels, predictions, weights, epsilon=1e-7)
+                effect = ("log_loss adds epsilon 1e-7 inside the logs, so the loss stops at 16.1 with gradient 0 "
+                          "(z = 20, y = 0)")
+                replacement = "sigmoid_cross_entropy on the logits"
+            elif keras:
                 effect = "Keras clips the probability, so the loss stops at 16.1 with gradient 0 (z = 20, y = 0)"
                 replacement = "from_logits=True on the logits"
             else:

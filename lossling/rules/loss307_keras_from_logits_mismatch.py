@@ -11,7 +11,9 @@ from ..semantic import losses, models
 from ..semantic.module import Module
 
 _CLASSES = {"binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
-            "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy"}
+            "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+            "binary_focal_crossentropy": "BinaryFocalCrossentropy",
+            "categorical_focal_crossentropy": "CategoricalFocalCrossentropy"}
 
 
 class KerasFromLogitsMismatch(Rule):

@@ -14,7 +14,9 @@ from ..semantic.scopes import callee_name
 
 # Losses whose two arguments play different parts (MSE, MAE, Huber and cosine are symmetric and never reported).
 _ASYMMETRIC = ("bce", "bce_logits", "cross_entropy", "nll", "kl_div", "binary_crossentropy",
-               "categorical_crossentropy", "sparse_categorical_crossentropy", "keras_kl_div")
+               "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_focal_crossentropy",
+               "categorical_focal_crossentropy", "keras_kl_div", "sigmoid_ce_logits", "softmax_ce_logits",
+               "sparse_softmax_ce_logits", "weighted_ce_logits", "log_loss")
 _TRUTH = {"true", "target", "targets", "label", "labels", "gt", "gts", "truth", "groundtruth"}
 _PREDICTION = {"pred", "preds", "prediction", "predictions", "prob", "probs", "output", "outputs", "out", "logit",
                "logits", "hat", "yhat"}
@@ -39,12 +41,25 @@ class LossArgumentsSwapped(Rule):
             expected = ("prediction", "truth") if torch_order else ("truth", "prediction")
             if (first, second) != expected[::-1] or _parameters_in_order(module, loss, args[0], args[1]):
                 continue
-            order = "(input, target)" if torch_order else "(y_true, y_pred)"
+            order = _order(module, loss)
             fix = Fix((Edit(module.span(args[0]), module.text(args[1])),
                        Edit(module.span(args[1]), module.text(args[0]))), Safety.UNSAFE)
             yield self.finding(module, loss.node, f"{module.text(loss.node.func)} takes {order}, but "
                                                   f"`{module.text(args[0])}` looks like the {first} and "
                                                   f"`{module.text(args[1])}` like the {second}; swap them", fix)
+
+
+def _order(module: Module, loss: OpCall) -> str:
+    """The loss's two arguments as its signature names them, for the message."""
+    if loss.framework == "torch":
+        return "(input, target)"
+    if loss.op == "log_loss":
+        return "(labels, predictions)"
+    if loss.op.endswith("_ce_logits"):
+        return "(labels, logits)"
+    if (loss.qualname or "").startswith(("keras.ops.", "keras.backend.", "tensorflow.keras.backend.")):
+        return "(target, output)"
+    return "(y_true, y_pred)"
 
 
 def _role(module: Module, node: ast.expr) -> str | None:

@@ -74,9 +74,16 @@ _KERAS_BACKEND = (
     "epsilon binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy"
 )
 _KERAS_LOSS_FUNCTIONS = (
-    "binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy mean_squared_error>mse mse "
-    "mean_absolute_error>mae mae log_cosh huber kl_divergence>keras_kl_div kld>keras_kl_div "
-    "cosine_similarity"
+    "binary_crossentropy categorical_crossentropy sparse_categorical_crossentropy binary_focal_crossentropy "
+    "categorical_focal_crossentropy mean_squared_error>mse mse mean_absolute_error>mae mae log_cosh huber "
+    "kl_divergence>keras_kl_div kld>keras_kl_div cosine_similarity"
+)
+# TensorFlow 1's losses (tf.losses in TF1, tf.compat.v1.losses): (labels, logits or predictions, weights, ...),
+# reduced to a scalar. TensorFlow 2's tf.losses is tf.keras.losses instead.
+_TF1_LOSSES = (
+    "softmax_cross_entropy>softmax_ce_logits sparse_softmax_cross_entropy>sparse_softmax_ce_logits "
+    "sigmoid_cross_entropy>sigmoid_ce_logits log_loss mean_squared_error>mse absolute_difference>mae "
+    "huber_loss>huber"
 )
 _ACTIVATIONS = "softmax sigmoid softplus relu log_softmax tanh"
 _NUMPY = (
@@ -95,7 +102,8 @@ _TORCH_MODULES = (
 )
 _KERAS_LOSS_CLASSES = (
     "BinaryCrossentropy>binary_crossentropy CategoricalCrossentropy>categorical_crossentropy "
-    "SparseCategoricalCrossentropy>sparse_categorical_crossentropy MeanSquaredError>mse MeanAbsoluteError>mae "
+    "SparseCategoricalCrossentropy>sparse_categorical_crossentropy BinaryFocalCrossentropy>binary_focal_crossentropy "
+    "CategoricalFocalCrossentropy>categorical_focal_crossentropy MeanSquaredError>mse MeanAbsoluteError>mae "
     "LogCosh>log_cosh Huber>huber KLDivergence>keras_kl_div"
 )
 
@@ -145,6 +153,7 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "tensorflow.keras.backend": _KERAS_BACKEND,
         "tensorflow.keras.activations": _ACTIVATIONS,
         "tensorflow.keras.losses": _KERAS_LOSS_FUNCTIONS,
+        "tensorflow.losses": _KERAS_LOSS_FUNCTIONS,  # TensorFlow 2: tf.losses is tf.keras.losses
     },
     "tf1": {
         "tensorflow.compat.v1": _TF_TOP + " " + TF1_REMOVED + " " + _MORE + " " + _MAKE + " stop_gradient "
@@ -152,7 +161,9 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "tensorflow.compat.v1.math": _TF_MATH,
         "tensorflow.compat.v1.nn": _TF_NN,
         "tensorflow.compat.v1.linalg": "norm det logdet slogdet l2_normalize>normalize",
-        "tensorflow.compat.v1.losses": "sigmoid_cross_entropy softmax_cross_entropy",
+        "tensorflow.compat.v1.losses": _TF1_LOSSES,
+        "tensorflow.losses": _TF1_LOSSES,  # TensorFlow 1's own tf.losses
+        "tensorflow.compat.v1.keras.losses": _KERAS_LOSS_FUNCTIONS,
     },
     "keras": {
         "keras.ops": _KERAS_OPS + " average_pool>avg_pool max_pool conv " + _MORE + " " + _MAKE + " stop_gradient one_hot cast",
@@ -183,6 +194,8 @@ _MODULES: dict[str, dict[str, str]] = {
     "keras": {
         "keras.losses": _KERAS_LOSS_CLASSES,
         "tensorflow.keras.losses": _KERAS_LOSS_CLASSES,
+        "tensorflow.losses": _KERAS_LOSS_CLASSES,
+        "tensorflow.compat.v1.keras.losses": _KERAS_LOSS_CLASSES,
         "keras.layers": "Softmax>softmax",
         "tensorflow.keras.layers": "Softmax>softmax",
     },
