@@ -25,9 +25,10 @@ def atom(module: Module, node: ast.AST) -> str:
 
 
 def negated(module: Module, node: ast.AST) -> str:
-    """The text of ``-node``: ``-x``, ``-(a + b)``, and ``x`` for ``-x``."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return atom(module, node.operand)
+    """The text of ``-node``: ``-x``, ``-(a + b)``, and ``x`` for ``-x`` or ``x.neg()``."""
+    found = module.arith(node)
+    if found is not None and found.op is ast.USub and not found.inplace:
+        return atom(module, found.left)
     return "-" + atom(module, node)
 
 

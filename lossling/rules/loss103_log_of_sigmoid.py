@@ -8,6 +8,7 @@ from typing import Iterator
 from ..finding import Finding, Fix
 from ..rewrite import integral, movable, negated, stable_call, unmovable
 from ..rule import Rule, Safety
+from ..semantic.inference import one_minus
 from ..semantic.module import Module, OpCall
 
 
@@ -46,11 +47,8 @@ class LogOfSigmoid(Rule):
         sigmoid = module.op_of(arg, "sigmoid")
         if sigmoid is not None:
             return sigmoid, False
-        if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Sub) and module.const(arg.left) == 1.0:
-            sigmoid = module.op_of(arg.right, "sigmoid")
-            if sigmoid is not None:
-                return sigmoid, True
-        return None
+        sigmoid = module.op_of(one_minus(module, arg), "sigmoid")  # 1 - s, torch.sub(1, s), s.neg().add(1)
+        return (sigmoid, True) if sigmoid is not None else None
 
     def _fix(self, module: Module, log: OpCall, sigmoid: OpCall, complement: bool) -> Fix | None:
         x = sigmoid.input

@@ -21,30 +21,34 @@ class Expm1(Rule):
     triggers = ("exp",)
 
     def check(self, module: Module) -> Iterator[Finding]:
-        for node in module.nodes(ast.BinOp):
+        for node in module.nodes(ast.BinOp, ast.Call):
             exp = self._match(module, node)
-            if exp is None or not tensor_operand(module, exp, exp.input) or self._not_small(module, node, exp):
+            if exp is None or not isinstance(node, ast.expr) or not tensor_operand(module, exp, exp.input) or (
+                    self._not_small(module, node, exp)):
                 continue
             fix = self._fix(module, node, exp)
             use = hint(fix, "expm1(x)")
             yield self.finding(module, node, f"exp(x) - 1 cancels to 0 for small x; use {use}", fix)
 
     @staticmethod
-    def _match(module: Module, node: ast.BinOp) -> OpCall | None:
-        """The exp in ``exp(x) - 1``, ``-1 + exp(x)`` or ``exp(x) + (-1)`` (the 1 written as a literal)."""
-        if not (_literal(node.left) or _literal(node.right)):
+    def _match(module: Module, node: ast.AST) -> OpCall | None:
+        """The exp in ``exp(x) - 1``, ``-1 + exp(x)`` or ``exp(x) + (-1)`` in any spelling (``x.exp().sub(1)``,
+        ``torch.sub(torch.exp(x), 1)``, ``tf.subtract``; the 1 written as a literal, not the in-place ``sub_``)."""
+        found = module.arith(node)
+        if found is None or found.inplace or found.right is None or not (
+                _literal(found.left) or _literal(found.right)):
             return None
-        if isinstance(node.op, ast.Sub) and module.const(node.right) == 1.0:
-            return module.op_of(node.left, "exp")
-        if isinstance(node.op, ast.Add):
-            if module.const(node.left) == -1.0:
-                return module.op_of(node.right, "exp")
-            if module.const(node.right) == -1.0:
-                return module.op_of(node.left, "exp")
+        if found.op is ast.Sub and module.const(found.right) == 1.0:
+            return module.op_of(found.left, "exp")
+        if found.op is ast.Add:
+            if module.const(found.left) == -1.0:
+                return module.op_of(found.right, "exp")
+            if module.const(found.right) == -1.0:
+                return module.op_of(found.left, "exp")
         return None
 
     @staticmethod
-    def _not_small(module: Module, node: ast.BinOp, exp: OpCall) -> bool:
+    def _not_small(module: Module, node: ast.expr, exp: OpCall) -> bool:
         """Where the digits expm1 would keep are not there or are lost anyway: x is integer-valued (0 or at
         least 1 in magnitude: nothing cancels), from a grid, or a magnitude expanded with its sign
         (``sign(y) * (exp(|y|) - 1)``); or the result only reaches order-1 arithmetic (``_absorbed``)."""
@@ -52,7 +56,7 @@ class Expm1(Rule):
         return module.facts.value(x).integral or from_grid(module, x) or sign_scaled(module, node) or _absorbed(
             module, node)
 
-    def _fix(self, module: Module, node: ast.BinOp, exp: OpCall) -> Fix | None:
+    def _fix(self, module: Module, node: ast.expr, exp: OpCall) -> Fix | None:
         x = exp.input
         if not unary(exp) or x is None or not movable(module, exp.node, node):
             return None

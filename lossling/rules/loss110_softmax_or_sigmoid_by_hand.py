@@ -10,6 +10,7 @@ from ..finding import Finding, Fix
 from ..rewrite import atom, hint, integral, movable, negated, spell_beside
 from ..rule import Rule, Safety
 from ..semantic.apis import axis_keyword
+from ..semantic.divisions import divisions
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import (
     from_grid,
@@ -24,6 +25,9 @@ from ..semantic.patterns import (
     underflows,
     unary,
 )
+
+
+_ONE = ast.Constant(1)  # the numerator of reciprocal(b)
 
 
 class SoftmaxOrSigmoidByHand(Rule):
@@ -43,13 +47,16 @@ class SoftmaxOrSigmoidByHand(Rule):
 
     @staticmethod
     def _divisions(module: Module) -> Iterator[tuple[ast.AST, ast.expr, ast.expr]]:
-        """Every ``a / b`` and ``divide(a, b)``, as (node, a, b)."""
-        for node in module.nodes(ast.BinOp):
-            if isinstance(node.op, ast.Div):
-                yield node, node.left, node.right
-        for call in module.ops("divide"):
-            if call.kind == "function" and len(call.node.args) == 2 and not call.node.keywords:
-                yield call.node, call.node.args[0], call.node.args[1]
+        """Every division that is an expression (``a / b``, ``torch.div(a, b)``, ``a.div(b)``; not ``/=`` or
+        ``a.div_(b)``, which change ``a``), and ``reciprocal(b)`` as ``1 / b``: (node, a, b)."""
+        for site in divisions(module):
+            if isinstance(site.node, ast.AugAssign) or site.call is not None and site.call.kind == "method" and (
+                    site.call.node.func.attr.endswith("_")):  # type: ignore[attr-defined]
+                continue
+            yield site.node, site.numerator, site.divisor
+        for call in module.ops("reciprocal"):
+            if call.input is not None and unary(call):
+                yield call.node, _ONE, call.input
 
     # ----- exp(x) / sum(exp(x), d) ---------------------------------------------------------------------------
     def _softmax(self, module: Module, node: ast.AST, top: ast.expr, bottom: ast.expr) -> Finding | None:

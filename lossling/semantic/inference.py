@@ -422,10 +422,18 @@ def eps_value(module: Module, node: ast.AST | None) -> float | None:
 
 # ----- eps guards ---------------------------------------------------------------------------------------------
 def one_minus(module: Module, node: ast.AST | None) -> ast.expr | None:
-    """``p`` in ``1 - p`` in any spelling (``1. - p``, ``torch.sub(1, p)``, ``torch.rsub(p, 1)``), else None."""
+    """``p`` in ``1 - p`` in any spelling (``1. - p``, ``torch.sub(1, p)``, ``torch.rsub(p, 1)``, ``-p + 1``,
+    ``p.neg().add(1)``), else None."""
     found = module.arith(node)
-    if found is not None and found.op is ast.Sub and not found.inplace and module.const(found.left) == 1.0:
+    if found is None or found.inplace or found.right is None:
+        return None
+    if found.op is ast.Sub and module.const(found.left) == 1.0:
         return found.right
+    if found.op is ast.Add:
+        for one, other in ((found.left, found.right), (found.right, found.left)):
+            negation = module.arith(other)
+            if module.const(one) == 1.0 and negation is not None and negation.op is ast.USub:
+                return negation.left
     return None
 
 

@@ -22,16 +22,17 @@ KEEPDIM_KEYWORDS = ("keepdim", "keepdims", "keep_dims")
 
 def plus_one(module: Module, node: ast.AST | None) -> ast.expr | None:
     """``t`` when ``node`` is ``1 + t`` or ``t + 1`` in any spelling (``t.add(1)``, ``torch.add(t, 1)``; 1 a
-    numeric constant, ``t`` not constant; not the in-place ``t.add_(1)``), else None."""
+    numeric constant, ``t`` not constant and not a negation, which makes it ``1 - p``; not the in-place
+    ``t.add_(1)``), else None."""
     found = module.arith(node)
     if found is None or found.op is not ast.Add or found.inplace or found.right is None:
         return None
     left, right = module.const(found.left), module.const(found.right)
-    if left == 1.0 and right is None:
-        return found.right
-    if right == 1.0 and left is None:
-        return found.left
-    return None
+    term = found.right if left == 1.0 and right is None else (found.left if right == 1.0 and left is None else None)
+    negation = module.arith(term)
+    if negation is not None and negation.op is ast.USub:
+        return None  # 1 + (-p), p.neg().add(1): that is 1 - p
+    return term
 
 
 def tensor_operand(module: Module, call: OpCall, operand: ast.AST | None) -> bool:
@@ -68,7 +69,8 @@ def _array(module: Module, node: ast.AST, depth: int = 4) -> bool:
 
 
 def max_shifted(module: Module, node: ast.AST | None, depth: int = 6) -> bool:
-    """Whether ``node`` (an exp's argument) subtracts a maximum somewhere inside: ``x - x.max(1, keepdim=True)[0]``,
+    """Whether ``node`` (an exp's argument) subtracts a maximum somewhere inside (in any spelling of the
+    subtraction): ``x - x.max(1, keepdim=True)[0]``, ``x.sub(m)``,
     ``r * (x - m)`` with ``m, _ = x.max(1)``, ``logits - lse`` with ``lse = logsumexp(logits)``. That is the stable
     form. A name counts when every definition that reaches it does."""
     if node is None or depth <= 0:
@@ -76,7 +78,8 @@ def max_shifted(module: Module, node: ast.AST | None, depth: int = 6) -> bool:
     if isinstance(node, ast.Name):
         defs = module.facts.definitions(node)
         return bool(defs) and all(d.kind == "assign" and max_shifted(module, d.value, depth - 1) for d in defs)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and maximum(module, node.right):
+    found = module.arith(node)  # x - m, x.sub(m), torch.sub(x, m)
+    if found is not None and found.op is ast.Sub and found.right is not None and maximum(module, found.right):
         return True
     if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Subscript, ast.Starred)):
         return any(max_shifted(module, child, depth) for child in ast.iter_child_nodes(node)
