@@ -226,7 +226,7 @@ class LogSumExpByHand(Rule):
         return self.replace(module, log.node, f"{spelled[0]}({args})", spelled[1])
 
 
-def _weighted_exp(module: Module, node: ast.AST | None) -> tuple[OpCall | None, list[ast.expr]]:
+def _weighted_exp(module: Module, node: ast.expr | None) -> tuple[OpCall | None, list[ast.expr]]:
     """The exp a reduction's input is, alone or as the one exp factor of a positive product (``exp(lp) * w``,
     ``lp.exp().mul(w)``, through names), with the other factors: the weights."""
     exp = module.op_of(node, "exp")
