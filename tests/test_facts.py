@@ -689,3 +689,30 @@ def test_why_a_value_can_be_zero(body, cause):
     module = _module("import torch\ndef f(x: torch.Tensor):\n" + body)
     value = module.facts.value(module.nodes(ast.Return)[-1].value)
     assert value.cause == cause and (cause is None or value.zero >= Zero.DEGENERATE)
+
+
+@pytest.mark.parametrize("body, repaired", [
+    ("    r = a / b\n    if not bool(torch.isfinite(r).all()):\n        return None\n    return r\n", True),
+    ("    r = a / b\n    r = r * 2\n    if torch.isnan(r).flatten(1).any():\n        raise ValueError\n", True),
+    ("    r = a / b\n    bad = ~torch.isfinite(r).all()\n    return torch.where(bad, torch.zeros_like(r), r)\n", True),
+    ("    r = a / b\n    if not bool(torch.isfinite(r).all()):\n        print(r)\n    return r\n", False),
+    ("    r = a / b\n    s = r * 2\n    if not bool(torch.isfinite(s).all()):\n        return None\n    return r\n",
+     False),
+])
+def test_repaired_by_a_finiteness_test(body, repaired):
+    module = _module("import torch\ndef f(a, b: torch.Tensor):\n" + body)
+    division = next(n for n in module.nodes(ast.BinOp) if isinstance(n.op, ast.Div))
+    assert module.facts.repaired(division) is repaired
+
+
+@pytest.mark.parametrize("source", [
+    "_, v = torch.linalg.eigh(a)\n    return v[:, 0].norm()",
+    "return torch.linalg.eigh(a).eigenvectors[:, -1].to(torch.float32).norm()",
+    "w, v = jnp.linalg.eigh(a)\n    return jnp.linalg.norm(v[:, 0])",
+    "e, v = tf.linalg.eigh(a)\n    return tf.norm(v[:, 0])",
+])
+def test_eigenvectors_have_unit_norm(source):
+    module = _module(f"import torch\nimport tensorflow as tf\nimport jax.numpy as jnp\ndef f(a):\n    {source}\n")
+    assert module.facts.value(module.nodes(ast.Return)[-1].value).zero is Zero.NEVER
+    module = _module("import torch\ndef f(a):\n    w, v = torch.linalg.eigh(a)\n    return w.norm()\n")
+    assert module.facts.value(module.nodes(ast.Return)[-1].value).zero is Zero.DEGENERATE  # the eigenvalues

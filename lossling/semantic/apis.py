@@ -139,7 +139,7 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "torch.special": "expit>sigmoid logit log_softmax softmax logsumexp xlogy entr log1p expm1",
         "torch.nn.functional": "softmax log_softmax softmin sigmoid logsigmoid softplus relu normalize "
         "cosine_similarity gumbel_softmax one_hot linear>matmul " + _POOL + " " + _LOSSES_TORCH,
-        "torch.linalg": "norm vector_norm>norm matrix_norm det slogdet",
+        "torch.linalg": "norm vector_norm>norm matrix_norm det slogdet eigh",
         "torch.distributions.utils": "clamp_probs",
     },
     "tf": {
@@ -149,7 +149,7 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "tensorflow.random": _TF_RANDOM,
         "tensorflow.nn": _TF_NN + " avg_pool avg_pool1d>avg_pool avg_pool2d>avg_pool max_pool max_pool2d>max_pool "
         "conv2d>conv conv1d>conv",
-        "tensorflow.linalg": "norm det logdet slogdet l2_normalize>normalize",
+        "tensorflow.linalg": "norm det logdet slogdet l2_normalize>normalize eigh",
         "tensorflow.keras.backend": _KERAS_BACKEND,
         "tensorflow.keras.activations": _ACTIVATIONS,
         "tensorflow.keras.losses": _KERAS_LOSS_FUNCTIONS,
@@ -174,14 +174,14 @@ _FUNCTIONS: dict[str, dict[str, str]] = {
         "keras.config": "epsilon",
         "tensorflow.keras.config": "epsilon",
     },
-    "numpy": {"numpy": _NUMPY + " " + _MORE + " " + _MAKE, "numpy.linalg": "norm det slogdet",
+    "numpy": {"numpy": _NUMPY + " " + _MORE + " " + _MAKE, "numpy.linalg": "norm det slogdet eigh",
               "numpy.random": "rand randn uniform>rand normal>randn randint"},
     "scipy": {"scipy.special": _SCIPY_SPECIAL},
     "jax": {
         "jax.numpy": _NUMPY + " logaddexp " + _MORE + " " + _MAKE,
         "jax.lax": "stop_gradient",
         "jax.random": "uniform>rand normal>randn randint bernoulli>randint",
-        "jax.numpy.linalg": "norm det slogdet",
+        "jax.numpy.linalg": "norm det slogdet eigh",
         "jax.nn": _JAX_NN + " one_hot",
         "jax.scipy.special": "xlogy entr logsumexp expit>sigmoid",
         "flax.linen": "softmax log_softmax sigmoid log_sigmoid>logsigmoid softplus relu",

@@ -625,6 +625,9 @@ class Facts:
         attr = node.attr
         if attr in ("T", "mT", "H", "real", "imag", "values"):
             return self.value(node.value, frame)
+        made = module.op(module.resolve(node.value)) if attr == "eigenvectors" else None
+        if made is not None and made.op == "eigh":  # torch.linalg.eigh(a).eigenvectors
+            return self._eigenvectors(made, frame)
         if attr == "data":
             return self.value(node.value, frame).but(grad=False)
         if attr in ("shape", "dtype", "device"):
@@ -937,6 +940,13 @@ class Facts:
             return qualname.rpartition(".")[2] == "boolean_mask"
         return False
 
+    def _eigenvectors(self, call, frame: Frame | None) -> Value:
+        """The eigenvectors of a symmetric matrix (``eigh``): an orthogonal matrix, each row and column of unit
+        norm."""
+        x = self.value(call.input, frame)
+        return Value(_FRAMEWORK_KIND.get(call.framework) or x.kind, x.dtype, -1.0, 1.0, Zero.UNKNOWN, Zero.EXACT,
+                     "orthonormal", x.grad)
+
     def _element(self, value: ast.AST | None, index: int | None, frame: Frame | None) -> Value:
         """An element unpacked from ``value``: ``vals, idx = x.max(1)``, ``a, b = t`` (a tensor's rows)."""
         if value is None:
@@ -945,6 +955,8 @@ class Facts:
         if call is not None and call.op in ("max", "min", "topk", "sort") and _is_reduction(self, call, frame):
             whole = self._op(call, frame)
             return whole if index == 0 else _indices(whole.kind)
+        if call is not None and call.op == "eigh" and index == 1:
+            return self._eigenvectors(call, frame)
         if call is not None and call.op == "unique" and index is not None and index == _counts_position(call):
             kind = self._op(call, frame).kind  # how often each distinct value occurs: at least once
             return Value(kind, "int", 1.0, None, Zero.NEVER, Zero.UNKNOWN, "count", False)
@@ -1435,6 +1447,9 @@ class Facts:
         return False
 
     def _def_repaired(self, flow: Flow, d: Def, depth: int = 2) -> bool:
+        """Whether a use of ``d`` cleans it: a repair around it, ``r[isnan(r)] = 0``, ``masked_fill_``, a test
+        of it that leaves the function or the iteration where it is not finite (``if not isfinite(r).all():
+        return``), or the same through the name's next value (``r = r * s``, then one of these)."""
         module = self.module
         for use in flow.uses.get(id(d), {}).values():
             parent = module.parent(use)
@@ -1442,6 +1457,15 @@ class Facts:
                 if self._repairs(ancestor, use):
                     return True
                 if isinstance(ancestor, ast.stmt):
+                    if isinstance(ancestor, ast.If) and ancestor.body and isinstance(
+                            ancestor.body[-1], (ast.Return, ast.Raise, ast.Continue)) and _nan_test(
+                            self, ancestor.test, use):
+                        return True
+                    if depth and isinstance(ancestor, ast.Assign) and len(ancestor.targets) == 1 and isinstance(
+                            ancestor.targets[0], ast.Name) and ancestor.targets[0].id == d.name:
+                        after = next((n for n in flow.defs.get(d.name, ()) if n.node is ancestor), None)
+                        if after is not None and after is not d and self._def_repaired(flow, after, depth - 1):
+                            return True
                     break
             if isinstance(parent, ast.Subscript) and isinstance(module.parent(parent), ast.Assign) and (
                     parent in module.parent(parent).targets) and _nan_test(self, parent.slice, use):
@@ -1948,6 +1972,18 @@ def _nan_test(facts: Facts, cond: ast.AST, value: ast.AST | None) -> bool:
     """``isnan(r)``, ``~isfinite(r)``, ``isinf(r)``, ``r != r`` (of ``value`` when given)."""
     module = facts.module
     cond = module.resolve(cond)
+    for _ in range(4):  # bool(isfinite(r).all()), isnan(r).flatten(1).any(1): the test of every element
+        call = module.op(cond) if isinstance(cond, ast.Call) else None
+        if call is not None and (call.op in ("any", "all", "reshape", "flatten") or call.op in _PASS):
+            cond = module.resolve(call.input)
+        elif isinstance(cond, ast.Call) and isinstance(cond.func, ast.Name) and cond.func.id == "bool" and (
+                len(cond.args) == 1 and module.qualname(cond.func) is None):
+            cond = module.resolve(cond.args[0])
+        elif isinstance(cond, ast.Call) and isinstance(cond.func, ast.Attribute) and cond.func.attr in (
+                "flatten", "view", "reshape", "item") and module.op(cond) is None:
+            cond = module.resolve(cond.func.value)
+        else:
+            break
     if isinstance(cond, ast.UnaryOp) and isinstance(cond.op, (ast.Invert, ast.Not)):
         return _nan_test(facts, cond.operand, value)
     if isinstance(cond, ast.BinOp) and isinstance(cond.op, (ast.BitOr, ast.BitAnd)):
@@ -1998,7 +2034,9 @@ def _degenerate(x: Value, facts: Facts, call) -> Zero:
     if inner is not None and inner.op == "where" and any(
             facts.value(branch).positive for branch in _where_args(inner)[1:]):
         return Zero.UNKNOWN  # sanitized first: where(small, ones, v).norm(), the double-where idiom
-    return Zero.NEVER if x.positive and call.op == "norm" else Zero.DEGENERATE
+    if call.op == "norm" and (x.positive or x.role == "orthonormal"):
+        return Zero.NEVER  # an eigenvector (a row or column of an orthogonal matrix) has norm 1
+    return Zero.DEGENERATE
 
 
 def root_matches(node: ast.AST, name: str) -> bool:

@@ -36,7 +36,8 @@ class Value:
     None. ``dtype``: f16, bf16, f32, f64, int, bool or None. ``lo``/``hi``: bounds (None: unbounded) in the
     value's dtype; ``top`` says how ``hi`` is reached (NEVER: not reached; ROUNDING: only by rounding, as a
     sigmoid reaches 1; EXACT: reached on ordinary inputs). ``role``: probs, logprobs, logits, count, mask,
-    index (class indices), onehot, loss, sample (a uniform random draw: in [0, 1], not a probability), or None.
+    index (class indices), onehot, loss, sample (a uniform random draw: in [0, 1], not a probability),
+    orthonormal (eigenvectors: rows and columns of unit norm), or None.
     ``grad``: a gradient can flow (True), cannot (False), unknown (None). ``origin``: the call that made the value,
     kept through shape ops (for messages and fixes). ``cause``: what makes it 0 when ``zero`` is DEGENERATE or
     EXACT (count, sum, max, norm, std)."""
