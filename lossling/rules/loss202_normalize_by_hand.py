@@ -9,6 +9,7 @@ from ..finding import Finding, Fix
 from ..rewrite import movable, stable_call
 from ..rule import Rule, Safety
 from ..semantic.divisions import Division, divisions
+from ..semantic.inference import dtype_eps, float_source
 from ..semantic.module import Module, OpCall
 from ..semantic.values import Zero
 from ..semantic.patterns import keeps_dims, reduction_axis, square_base
@@ -70,8 +71,12 @@ class NormalizeByHand(Rule):
             spelled = stable_call(module, "normalize", "torch")
             if axis is None or not keep or spelled is None:
                 return None
-            return self.replace(module, site.node, f"{spelled[0]}({x}, dim={module.text(axis)})", spelled[1],
-                                title=f"Use `{spelled[0]}`")
+            # F.normalize's default eps, 1e-12, is 0 in float16: there a zero row stays 0 / 0
+            source = float_source(module, site.numerator)
+            tiny = dtype_eps(module, source, "torch", "tiny") if source is not None else None
+            eps = f", eps={tiny[0]}" if tiny is not None else ""
+            return self.replace(module, site.node, f"{spelled[0]}({x}, dim={module.text(axis)}{eps})", spelled[1],
+                                tiny[1] if tiny is not None else None, title=f"Use `{spelled[0]}`")
         if framework in ("tf", "tf1", "keras"):
             spelled = stable_call(module, "normalize", framework)
             if spelled is None or (axis is not None and not keep) or (framework == "keras" and axis is None):

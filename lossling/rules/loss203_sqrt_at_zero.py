@@ -132,15 +132,17 @@ def _message(module: Module, radicand: ast.expr) -> str:
 
 
 def _eps(module: Module, radicand: ast.expr, framework: str) -> tuple[str, Import | None] | None:
-    """An eps the radicand's dtype can hold: 1e-12, or the dtype's smallest normal number in half precision
-    (1e-12 is 0 in float16); None where a half dtype has no spelling for it here."""
+    """An eps the radicand's dtype can hold: that dtype's smallest normal number where the framework spells it
+    (``torch.finfo(v.dtype).tiny``, ``jnp.finfo``: 1e-12 is 0 in float16, whatever dtype the code shows), else
+    1e-12 where the dtype is float32 or float64 (as in code that shows none); None for half precision there."""
+    source = inference.float_source(module, radicand)
+    spelled = inference.dtype_eps(module, source, framework, "tiny") if source is not None else None
+    if spelled is not None:
+        return spelled
     dtype = module.facts.value(radicand).dtype
-    if dtype not in ("f16", "bf16") and inference.dtype(module, radicand) == "float32":
+    if dtype in ("f32", "f64") or (dtype not in ("f16", "bf16") and inference.dtype(module, radicand) == "float32"):
         return "1e-12", None
-    if dtype in ("f32", "f64"):
-        return "1e-12", None
-    tensor = next((n for n in ast.walk(radicand) if isinstance(n, ast.Name) and module.facts.value(n).tensor), None)
-    return inference.dtype_eps(module, tensor, framework, "tiny") if tensor is not None else None
+    return None
 
 
 def _is_receiver(call: ast.Call, node: ast.AST) -> bool:

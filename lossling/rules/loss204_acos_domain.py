@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..finding import Finding, Fix
+from ..finding import Finding, Fix, Import
 from ..rewrite import atom, rewritten
+from ..semantic.inference import dtype_eps, float_source
 from ..rule import Rule, Safety
 from ..semantic.module import Module, OpCall
 
@@ -35,24 +36,33 @@ class AcosDomain(Rule):
 
     def _fix(self, module: Module, call: OpCall, value: ast.expr) -> Fix | None:
         framework = "torch" if call.kind == "method" and "torch" in module.frameworks else call.framework
-        bounds = "-1 + 1e-7, 1 - 1e-7"
+        if framework not in ("torch", "tf", "tf1", "keras", "jax", "numpy"):
+            return None
+        eps, imports = _eps(module, value, framework)
+        bounds = f"-1 + {eps}, 1 - {eps}"
         if framework == "torch":
             clamped = f"{atom(module, value)}.clamp({bounds})"
-        elif framework in ("tf", "tf1", "keras", "jax", "numpy"):
+        else:
             qualname = {"tf": "tensorflow.clip_by_value", "tf1": "tensorflow.compat.v1.clip_by_value",
                         "keras": "keras.ops.clip", "jax": "jax.numpy.clip", "numpy": "numpy.clip"}[framework]
             spelled = module.spell(qualname)
             if spelled is None:
                 return None
-            text = rewritten(module, call.node, {value: f"{spelled[0]}({module.text(value)}, {bounds})"})
-            return self.replace(module, call.node, text, spelled[1], title=CLAMP_TITLE) if text else None
-        else:
-            return None
+            clamped = f"{spelled[0]}({module.text(value)}, {bounds})"
+            imports = imports + (spelled[1],)
         text = rewritten(module, call.node, {value: clamped})
-        return self.replace(module, call.node, text, title=CLAMP_TITLE) if text else None
+        return self.replace(module, call.node, text, *imports, title=CLAMP_TITLE) if text else None
 
 
 CLAMP_TITLE = "Clamp the argument into [-1 + eps, 1 - eps]"
+
+
+def _eps(module: Module, value: ast.expr, framework: str) -> tuple[str, tuple[Import | None, ...]]:
+    """The eps of the cosine's own dtype where the framework spells one (``torch.finfo(c.dtype).eps``: 1e-7 is
+    below 1 only in float32 and float64, so ``1 - 1e-7`` is 1 in float16 and bfloat16), else 1e-7."""
+    source = float_source(module, value)
+    spelled = dtype_eps(module, source, framework) if source is not None else None
+    return (spelled[0], (spelled[1],)) if spelled is not None else ("1e-7", ())
 
 
 def _cosine(module: Module, node: ast.AST, depth: int = 4) -> bool:

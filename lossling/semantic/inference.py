@@ -444,6 +444,20 @@ def repeatable(node: ast.AST | None) -> TypeGuard[ast.Name | ast.Attribute]:
     return isinstance(node, ast.Name)
 
 
+def float_source(module: Module, node: ast.AST) -> ast.Name | ast.Attribute | None:
+    """What to read the float dtype of ``node``'s value from when a guard spells it: ``node`` itself when it can
+    be written twice, else the first tensor name inside it not known to hold integers or bools
+    (``F.cosine_similarity(a, b)`` is in ``a``'s dtype)."""
+    if repeatable(node):
+        return node
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name):
+            value = module.facts.value(inner)
+            if value.tensor and value.dtype not in ("int", "bool"):
+                return inner
+    return None
+
+
 def dtype_eps(module: Module, tensor: ast.AST | None, framework: str,
               attribute: str = "eps") -> tuple[str, Any] | None:
     """How to write the machine epsilon (or ``min``/``tiny``) of ``tensor``'s dtype, so the guard fits float16
