@@ -717,8 +717,11 @@ def eps_guard(w: Writer) -> str:
     """An eps or clamp that the dtype absorbs (1e-8 is 0 in float16), a guard outside the log, a zero floor."""
     shape = any_shape(w)
     p = w.arg("probs", "probs", shape, grad=True)
-    eps = w.draw(st.sampled_from(["1e-8", "1e-10", "1e-12"]))
     form = w.draw(st.sampled_from(["add", "clamp", "outside", "floor"]))
+    # LOSS403 moves the eps the code chose inside the log, so here that eps fits the dtype (1e-8 is 0 in float16;
+    # an absorbed eps is LOSS402's, reported where the code shows its half dtype)
+    fits = form == "outside" and w.dtype == "float16"
+    eps = w.draw(st.sampled_from(["1e-4", "1e-3"] if fits else ["1e-8", "1e-10", "1e-12"]))
     if form == "add":
         out = w.call("log", f"{atom(p)} + {eps}")
     elif form == "outside":
