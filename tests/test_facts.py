@@ -716,3 +716,16 @@ def test_eigenvectors_have_unit_norm(source):
     assert module.facts.value(module.nodes(ast.Return)[-1].value).zero is Zero.NEVER
     module = _module("import torch\ndef f(a):\n    w, v = torch.linalg.eigh(a)\n    return w.norm()\n")
     assert module.facts.value(module.nodes(ast.Return)[-1].value).zero is Zero.DEGENERATE  # the eigenvalues
+
+
+@pytest.mark.parametrize("test, other, axis, positive", [
+    ("t > 0", "torch.ones_like(k)", "1", True),
+    ("t != 0", "torch.ones_like(k)", "1", True),
+    ("t > 0", "torch.ones_like(k)", "0", False),  # the test is of another axis's sums
+    ("t > 0", "torch.zeros_like(k)", "1", False),
+    ("t < 0", "torch.ones_like(k)", "1", False),
+])
+def test_a_where_that_keeps_a_sum_positive(test, other, axis, positive):
+    module = _module("import torch\ndef f(w: torch.Tensor):\n    k = w.abs()\n    t = k.sum(dim=1, keepdim=True)\n"
+                     f"    s = torch.where({test}, k, {other})\n    return s.sum(dim={axis}, keepdim=True)\n")
+    assert module.facts.value(module.nodes(ast.Return)[-1].value).positive is positive

@@ -1237,6 +1237,8 @@ class Facts:
             return Value(kind, "int" if x.dtype == "bool" or op == "count_nonzero" else x.dtype, 0.0, None,
                          Zero.EXACT, Zero.UNKNOWN, "count", grad if x.dtype != "bool" else False, cause="count")
         dtype = "int" if x.dtype == "bool" else x.dtype
+        if op in ("sum", "nansum") and call is not None and self._kept_positive(call, frame):
+            return Value(kind, dtype, 0.0, None, Zero.NEVER, Zero.UNKNOWN, None, grad)
         if op in ("mean", "nanmean"):
             mask = x.role == "mask" or x.dtype == "bool"
             zero = Zero.NEVER if x.positive else (Zero.EXACT if mask else (
@@ -1262,6 +1264,28 @@ class Facts:
             return Value(kind, dtype, 0.0, None, Zero.EXACT if exact else Zero.DEGENERATE, Zero.UNKNOWN,
                          "count" if exact else None, grad, cause="count" if exact else "sum")
         return Value(kind, dtype, None, None, Zero.UNKNOWN, Zero.UNKNOWN, None, grad)
+
+    def _kept_positive(self, call, frame: Frame | None) -> bool:
+        """``where(w.sum(d) > 0, w, ones).sum(d)`` with ``w >= 0``: every row sums to its own positive total or
+        to the positive stand-in's (a where whose test implies the sum is > 0)."""
+        module = self.module
+        where = module.op(module.resolve(call.input)) if isinstance(getattr(call, "node", None), ast.Call) else None
+        if where is None or where.op != "where":
+            return False
+        test, kept, other = _where_args(where)
+        test = module.resolve(test) if test is not None else None
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and kept is not None and other is not None):
+            return False
+        total = module.op(module.resolve(test.left))
+        bound, relation = module.const(test.comparators[0]), type(test.ops[0])
+        if total is None or total.op != "sum" or total.input is None or bound is None or not (
+                relation is ast.Gt and bound >= 0 or relation is ast.GtE and bound > 0 or
+                relation is ast.NotEq and bound == 0):
+            return False
+        axes = [module.text(c.arg(1, "dim", "axis")) if c.arg(1, "dim", "axis") is not None else None
+                for c in (total, call)]
+        return axes[0] == axes[1] and _same_value(self, total.input, kept) and self.value(
+            kept, frame).nonnegative and self.value(other, frame).positive
 
     def _extreme_op(self, call, x: Value, kind: str | None, frame: Frame | None) -> Value:
         """``max``/``min`` as a reduction, or elementwise between two tensors (``torch.max(a, b)``)."""
