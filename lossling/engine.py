@@ -76,8 +76,9 @@ def _nul(text: str) -> tuple[int | None, int | None]:
 
 def active(rules: list[Rule], text: str) -> list[Rule]:
     """The rules whose trigger words occur in the text (the others cannot fire)."""
-    present = {t for t in {t for rule in rules for t in rule.triggers} if t in text}  # each word searched once
-    return [rule for rule in rules if not rule.triggers or not present.isdisjoint(rule.triggers)]
+    searched: dict[str, bool] = {}  # each word searched once, and only until one of a rule's words is found
+    return [rule for rule in rules if not rule.triggers or any(
+        searched[t] if t in searched else searched.setdefault(t, t in text) for t in rule.triggers)]
 
 
 def analyze(tree: ast.Module, text: str, path: str, rules: list[Rule]) -> Checked:
@@ -86,12 +87,14 @@ def analyze(tree: ast.Module, text: str, path: str, rules: list[Rule]) -> Checke
     if not rules:
         return Checked()
     findings: list[Finding] = []
+    module = Module(tree, text, path)
     try:
-        module = Module(tree, text, path)
         for rule in rules:
             findings.extend(rule.check(module))
     except RecursionError:
         raise SourceError("too deeply nested to check") from None
+    finally:
+        module.release()
     deps = frozenset(module.consulted) - {os.path.abspath(path)}
     return Checked(sorted(_dedupe(findings, rules), key=Finding.sort_key), deps)
 

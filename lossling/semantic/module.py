@@ -133,6 +133,12 @@ class Module:
             self._facts = Facts(self)
         return self._facts
 
+    def release(self) -> None:
+        """Drop the value analysis, which refers back to this module: the file's objects are then freed by
+        reference counting as soon as the module is dropped, not by a pass of the cyclic collector over them."""
+        self._facts = None
+        self._cached.clear()
+
     # ----- traversal -------------------------------------------------------------------------------------------
     def _index(self) -> Index:
         if self._built is None:
