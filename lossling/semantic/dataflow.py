@@ -24,11 +24,13 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from .scopes import _child_fields
+from .scopes import _CHILD_FIELDS, _child_fields
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _SCOPES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_NESTED = frozenset({*_COMPREHENSIONS, ast.Lambda})  # expressions with names of their own
+_AST, _Name, _Load, _Constant, _Call = ast.AST, ast.Name, ast.Load, ast.Constant, ast.Call
 # Methods whose name ends in "_" but that do not mutate their receiver.
 _NOT_IN_PLACE = frozenset({"__call__", "_"})
 # Methods that return a view of their receiver (mutating the view mutates the receiver).
@@ -113,6 +115,11 @@ class _Walker:
             d = known
         return {**env, d.name: frozenset((d,))}
 
+    def once(self, d: Def) -> Def:
+        """The Def an earlier walk (of a loop) made at ``d``'s site, else ``d``: a site keeps one Def, so the uses
+        recorded for it stay its own (a Def dropped for a new one left its uses to whatever Def reused its id)."""
+        return self.made.setdefault((id(d.node), d.name, d.kind, d.index), d)
+
     def mutate(self, env: Env, name: str, node: ast.AST, value: ast.expr | None = None) -> Env:
         """``name`` changed in place at ``node``; so did every name it aliases (plain copies and views)."""
         seen: set[str] = set()
@@ -140,14 +147,22 @@ class _Walker:
             return env
         mutated: list[tuple[str, ast.Call]] = []
         stack: list[ast.AST] = [node]
+        pop, push = stack.pop, stack.append
+        reach, uses, fields_of = self.flow.reach, self.flow.uses, _CHILD_FIELDS  # the loop runs once per node
         while stack:
-            current = stack.pop()
+            current = pop()
             kind = type(current)
-            if kind is ast.Name:
-                if type(current.ctx) is ast.Load:  # type: ignore[attr-defined]
-                    self.load(env, current)  # type: ignore[arg-type]
+            if kind is _Name:
+                if type(current.ctx) is _Load:  # type: ignore[attr-defined]
+                    defs = env.get(current.id)  # type: ignore[attr-defined]
+                    if defs is not None:  # else not bound here: a global, a builtin, a closure's name (see Facts)
+                        reach[id(current)] = defs
+                        for d in defs:
+                            uses.setdefault(id(d), {})[id(current)] = current  # type: ignore[assignment]
                 continue
-            if kind in _COMPREHENSIONS or kind is ast.Lambda:
+            if kind is _Constant:
+                continue
+            if kind in _NESTED:
                 self.read_nested(env, current)
                 continue
             if kind is ast.NamedExpr:
@@ -156,7 +171,7 @@ class _Walker:
                 env = self.define(env, Def(target.id, "assign", current, current.value,  # type: ignore[attr-defined]
                                            scope=self.flow.scope))
                 continue
-            if kind is ast.Call:
+            if kind is _Call:
                 func = current.func  # type: ignore[attr-defined]
                 if isinstance(func, ast.Attribute) and in_place(func.attr):
                     root = root_name(func.value)
@@ -168,12 +183,14 @@ class _Walker:
                         mutated.append((root, current))  # type: ignore[arg-type]
                 call: ast.Call = current  # type: ignore[assignment]
                 mutated.extend((root, call) for root in _written_through(env, call))
-            for field in _child_fields(kind):
+            for field in fields_of.get(kind) or _child_fields(kind):
                 value = getattr(current, field)
                 if type(value) is list:
-                    stack.extend(v for v in value if isinstance(v, ast.AST))
-                elif isinstance(value, ast.AST):
-                    stack.append(value)
+                    for item in value:
+                        if isinstance(item, _AST):
+                            push(item)
+                elif isinstance(value, _AST):
+                    push(value)
         for name, call in mutated:
             env = self.mutate(env, name, call)
         return env
@@ -191,13 +208,14 @@ class _Walker:
         inner = dict(env)
         if isinstance(node, ast.Lambda):
             for arg in _arguments(node.args):
-                inner[arg.arg] = frozenset((Def(arg.arg, "param", arg, scope=node),))
+                inner[arg.arg] = frozenset((self.once(Def(arg.arg, "param", arg, scope=node)),))
             self.read(inner, node.body)
             return
         for generator in node.generators:  # type: ignore[attr-defined]
             self.read(inner, generator.iter)
             for target in _targets(generator.target):
-                inner[target.id] = frozenset((Def(target.id, "comp", generator, generator.iter, scope=node),))
+                inner[target.id] = frozenset((self.once(Def(target.id, "comp", generator, generator.iter,
+                                                            scope=node)),))
             for test in generator.ifs:
                 self.read(inner, test)
         for part in ("elt", "key", "value"):
