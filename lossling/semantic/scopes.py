@@ -97,10 +97,14 @@ _BINDING_NODES = frozenset({*_FUNCTIONS, ast.ClassDef, *_COMPREHENSIONS, ast.Imp
                             ast.ExceptHandler})
 
 
+_LAST_FIRST: dict[type, tuple[str, ...]] = {}  # the same fields, last first: pushed so, they pop in source order
+
+
 def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
         fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        _LAST_FIRST[kind] = fields[::-1]
     return fields
 
 
@@ -117,7 +121,7 @@ def build_index(tree: ast.Module) -> Index:
     stack: list[tuple[Any, Scope]] = [(tree, root)]  # Any: the loop narrows by type(node), which mypy cannot follow
     pop, push, AST, Name, Call, Load, Constant = (stack.pop, stack.append, ast.AST, ast.Name, ast.Call, ast.Load,
                                                   ast.Constant)
-    child_fields = _CHILD_FIELDS
+    last_first = _LAST_FIRST
     while stack:
         node, scope = pop()
         kind = type(node)
@@ -157,19 +161,19 @@ def build_index(tree: ast.Module) -> Index:
                 scope.bind(alias.asname or alias.name.partition(".")[0], node, None)
         elif kind is ast.ExceptHandler and node.name:
             scope.bind(node.name, node, None)
-        fields = child_fields.get(kind) or _child_fields(kind)
-        mark = len(stack)
-        for name in fields:
+        fields = last_first.get(kind)
+        if fields is None:
+            _child_fields(kind)
+            fields = last_first[kind]
+        for name in fields:  # children pushed last first, so they are visited (and bindings listed) in source order
             value = getattr(node, name)
             if type(value) is list:
                 child_scope = scope if name in outer_fields else inner
-                for item in value:
+                for item in reversed(value):
                     if isinstance(item, AST):
                         parents[id(item)] = node
                         push((item, child_scope))
-            elif isinstance(value, AST):
+            elif value is not None and isinstance(value, AST):
                 parents[id(value)] = node
                 push((value, scope if name in outer_fields else inner))
-        if len(stack) - mark > 1:
-            stack[mark:] = stack[mark:][::-1]  # visit in source order, so bindings are listed in source order
     return Index(nodes, scopes, calls, parents)
