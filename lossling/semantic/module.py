@@ -14,6 +14,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator, TypeVar, overload
 
 from ..finding import Import, Span
@@ -105,8 +106,8 @@ class Module:
         self.tree = tree
         self.source = source
         self.path = path
-        self.lines = split_lines(source)
         self._imports: dict[str, str] | None = None
+        self._imported_names: frozenset[str] | None = None
         self._qualnames: dict[int, str | None] = {}
         self._ops: dict[str, list[OpCall]] = {}
         self._opcalls: dict[int, OpCall | None] = {}
@@ -117,6 +118,11 @@ class Module:
         self._facts: Facts | None = None
         self.consulted: set[str] = set()  # project files a value was read from (the result cache keys on them)
         self._cached: dict[str, object] = {}
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The source's lines (split when first asked: most files need no text of a node)."""
+        return split_lines(self.source)
 
     def cached(self, key: str) -> Any:
         """A per-file result a semantic helper stored under ``key`` (None when not computed yet)."""
@@ -233,6 +239,8 @@ class Module:
         return result
 
     def _import_of(self, name: ast.Name) -> str | None:
+        if name.id not in self._imported():
+            return None  # most names: no import in the file binds them, so no scope need be looked up
         scope_node = self.scope_node(name)
         if not isinstance(scope_node, ast.Module):
             bindings = self.scope(scope_node).bindings.get(name.id)
@@ -251,6 +259,19 @@ class Module:
                 if isinstance(binding.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     return None
         return qualname
+
+    def _imported(self) -> frozenset[str]:
+        """The names an import binds, in any scope of the file."""
+        if self._imported_names is None:
+            found = set()
+            for scope in self._index().scopes.values():
+                for name, bindings in scope.bindings.items():
+                    for binding in bindings:
+                        if isinstance(binding.node, (ast.Import, ast.ImportFrom)):
+                            found.add(name)
+                            break
+            self._imported_names = frozenset(found)
+        return self._imported_names
 
     def _comprehension_binds(self, name: ast.Name) -> bool:
         for ancestor in self.ancestors(name):
