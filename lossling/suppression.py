@@ -16,6 +16,8 @@ SKIP_FILE = re.compile(r"^\s*#\s*lossling:\s*skip-file\b", re.MULTILINE)
 def skips_file(source: str) -> bool:
     """Whether a comment on a line of its own says ``# lossling: skip-file``. The text search is only a
     prefilter: the line must be a real comment token, not a line inside a docstring or another string."""
+    if "skip-file" not in source:  # a plain search for the literal first: the regex tries every line
+        return False
     candidates = {source.count("\n", 0, match.end()) + 1 for match in SKIP_FILE.finditer(source)}
     if not candidates:
         return False
