@@ -335,6 +335,10 @@ def test_conditions_and_repairs_refine(source, zero):
     ("torch.exp(x) / torch.exp(x).sum(-1, keepdim=True)", "probs"), ("F.log_softmax(x, -1)", "logprobs"),
     ("x > 0", "mask"), ("(x > 0).sum()", "count"), ("x.argmax(-1)", "index"), ("F.one_hot(x.argmax(-1), 3)", "onehot"),
     ("F.cross_entropy(x, x.argmax(-1))", "loss"),
+    # probabilities by any route: the complement, the observed class's, a selection, a hand-written softmax
+    ("1 - x.sigmoid()", "probs"), ("torch.where(x > 0, x.sigmoid(), 1 - x.sigmoid())", "probs"),
+    ("x.softmax(-1).gather(1, x.argmax(-1, keepdim=True))", "probs"), ("x.softmax(-1)[..., 0]", "probs"),
+    ("x.exp().div(x.exp().sum(-1, keepdim=True))", "probs"), ("2 - x.sigmoid()", None),
 ])
 def test_role(expression, role):
     source = f"import torch\nimport torch.nn.functional as F\ndef f(x: torch.Tensor):\n    return {expression}\n"

@@ -158,8 +158,9 @@ def _kind(module: Module, log: OpCall, v: ast.expr) -> str | None:
     complement = one_minus(module, value)
     if complement is not None:
         return "complement" if shape or facts.value(complement).probability else None
-    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
-        return "ratio" if shape and not facts.guarded(value.left) else None
+    division = module.arith(value)
+    if division is not None and division.op is ast.Div and not division.inplace and found.role != "probs":
+        return "ratio" if shape and not facts.guarded(division.left) else None  # (e / e.sum(): a probability)
     if shape or (found.probability and found.zero >= Zero.ROUNDING):
         return "probability"
     return None

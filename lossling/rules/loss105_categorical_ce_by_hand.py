@@ -131,16 +131,12 @@ def _sparse(module: Module, log: OpCall):
 
 
 def _picked(module: Module, node: ast.AST | None) -> ast.expr | None:
-    """``p`` in ``p[i, t]`` / ``p.gather(1, t)`` / ``torch.gather(p, 1, t)``."""
+    """``p`` in ``p[i, t]`` and in a gather of it in any spelling: ``p.gather(1, t)``, ``torch.gather(p, 1, t)``,
+    ``tf.gather(p, t, batch_dims=1)``, ``tf.gather_nd``, ``jnp.take_along_axis(p, t, -1)``, ``index_select``."""
     if isinstance(node, ast.Subscript):
         return node.value
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "gather":
-        qualname = module.qualname(node.func)
-        if qualname is None:
-            return node.func.value
-        if qualname == "torch.gather" and node.args:
-            return node.args[0]
-    return None
+    call = module.op(node)
+    return call.input if call is not None and call.op == "gather" else None
 
 
 def _with_logits(module: Module, softmax: OpCall, product: ast.expr, sign: int, labels: list[ast.expr],

@@ -25,7 +25,7 @@ class OptimizerEpsInHalf(Rule):
     summary = ("an adaptive optimizer (Adam, RMSprop, Adagrad...) over float16 parameters with an eps below float16's "
                "smallest normal number (torch's default 1e-8 is 0): the update divides by 0 and the weights turn inf")
     severity = "error"
-    frameworks = ("torch",)
+    frameworks = ("torch", "tensorflow")
     triggers = ("half", "float16")
 
     def check(self, module: Module) -> Iterator[Finding]:
@@ -37,26 +37,56 @@ class OptimizerEpsInHalf(Rule):
                 continue
             qualname = module.qualname(func) or ""
             found = apis.OPTIMIZERS.get(qualname)
-            if found is None or not qualname.startswith("torch.optim.") or found[0] not in _DEFAULT_EPS:
+            if found is None or context.in_test(module, call):
                 continue
-            model = _parameters_of(call)
-            if model is None or context.in_test(module, call) or not _half_model(module, model):
+            if qualname.startswith("torch.optim.") and found[0] in _DEFAULT_EPS:
+                model = _parameters_of(call)
+                if model is None or not _half_model(module, model):
+                    continue
+                written = next((k.value for k in call.keywords if k.arg == "eps"), None)
+                default, keyword = _DEFAULT_EPS[found[0]], "eps"
+            elif qualname.startswith(_TF1_TRAIN) and found[0] == "adam" and _half_variables(module, call):
+                # AdamOptimizer(learning_rate, beta1, beta2, epsilon=1e-8, ...)
+                written = next((k.value for k in call.keywords if k.arg == "epsilon"), None) or (
+                    call.args[3] if len(call.args) > 3 else None)
+                default, keyword = 1e-8, "epsilon"
+            else:
                 continue
-            written = next((k.value for k in call.keywords if k.arg == "eps"), None)
-            eps = _DEFAULT_EPS[found[0]] if written is None else inference.value(module, written)
+            eps = default if written is None else inference.value(module, written)
             if eps is None or eps >= _FLOAT16:
                 continue
             name = qualname.rpartition(".")[2]
-            what = f"its default eps {eps:g}" if written is None else f"eps={eps:g}"
+            what = f"its default {keyword} {eps:g}" if written is None else f"{keyword}={eps:g}"
             state = "0" if eps < 2.0 ** -25 else "subnormal"
+            remedy = ("float32 master weights (autocast with a GradScaler)" if keyword == "eps" else
+                       "float32 variables (cast to float16 inside the model, with loss scaling)")
             yield self.finding(module, call, f"{name} steps float16 parameters with {what}, which is {state} in "
-                               "float16: small gradients make its squared average underflow to 0 (for Adam any |g| below "
-                               "about 5e-3), the update divides by 0 and the weights become inf; keep float32 master "
-                               "weights "
-                               "(autocast with a GradScaler) or pass an eps of at least 1e-4")
+                               "float16: small gradients make its squared average underflow to 0 (for Adam any |g| "
+                               "below about 5e-3), the update divides by 0 and the weights become inf or NaN; keep "
+                               f"{remedy} or pass an {keyword} of at least 1e-4")
 
 
-_NAMES = frozenset(q.rpartition(".")[2] for q in apis.OPTIMIZERS if q.startswith("torch.optim."))
+_TF1_TRAIN = ("tensorflow.compat.v1.train.", "tensorflow.train.")
+_NAMES = frozenset(q.rpartition(".")[2] for q in apis.OPTIMIZERS if q.startswith(("torch.optim.", *_TF1_TRAIN)))
+_TF_VARIABLES = frozenset(f"{ns}.{name}" for ns in ("tensorflow", "tensorflow.compat.v1")
+                          for name in ("Variable", "get_variable"))
+
+
+def _half_variables(module: Module, optimizer: ast.Call) -> bool:
+    """The function that builds ``optimizer`` (or the module, at its level) creates a float16 TensorFlow variable
+    (``tf.Variable(..., dtype=tf.float16)``, ``get_variable`` with ``dtype=tf.float16``, or an initial value the
+    analysis shows is float16): a TF1 optimizer's ``minimize`` steps every trainable variable of its graph."""
+    scope = module.scope_node(optimizer)
+    for call in module.calls_named("Variable", "get_variable"):
+        if module.qualname(call.func) not in _TF_VARIABLES or module.scope_node(call) is not scope:
+            continue
+        dtype = next((k.value for k in call.keywords if k.arg == "dtype"), None)
+        if dtype is not None and module.facts.value(call).dtype == "f16" or (
+                dtype is None and call.args and module.facts.value(call.args[0]).dtype == "f16"):
+            return True
+        if dtype is not None and (module.qualname(dtype) or "").rpartition(".")[2] in ("float16", "half"):
+            return True
+    return False
 
 
 def _parameters_of(call: ast.Call) -> ast.expr | None:

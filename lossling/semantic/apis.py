@@ -228,7 +228,7 @@ TENSOR_METHODS: dict[str, str] = dict(
         "true_divide_>divide "
         "true_divide>divide norm det logdet maximum minimum masked_fill masked_fill_>masked_fill xlogy acos asin "
         "atanh arccos>acos "
-        "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num " + _MORE + " view>reshape view_as>reshape "
+        "arcsin>asin arctanh>atanh count_nonzero reciprocal nan_to_num " + _MORE + " t>transpose view>reshape view_as>reshape "
         "reshape_as>reshape expand>broadcast_to expand_as>broadcast_to repeat>tile contiguous>clone detach numel "
         "nelement>numel masked_select nan_to_num any all unique_consecutive>unique"
     )
@@ -332,6 +332,8 @@ for _ns, _lr, _spec in (
     ("tensorflow.optimizers", 0, _KERAS_OPTIMIZERS),
     ("tensorflow.compat.v1.train", 0, "AdamOptimizer>adam RMSPropOptimizer>rmsprop AdagradOptimizer>adagrad "
      "GradientDescentOptimizer>sgd MomentumOptimizer>sgd"),
+    ("tensorflow.train", 0, "AdamOptimizer>adam RMSPropOptimizer>rmsprop AdagradOptimizer>adagrad "
+     "GradientDescentOptimizer>sgd MomentumOptimizer>sgd"),  # TensorFlow 1's own tf.train
     ("optax", 0, "adam adamw nadam adamax rmsprop adagrad sgd"),
 ):
     for _spelled, _kind in _parse(_spec):

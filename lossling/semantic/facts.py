@@ -2208,7 +2208,10 @@ def _add(a: Value, b: Value, kind: str | None, dtype: str | None, grad: bool | N
             zero = Zero.UNKNOWN
         if second.lo is not None and second.lo == second.hi and first.hi is not None:
             top = first.top
-        return Value(kind, dtype, lo, hi, zero, top, None, grad)
+        complement = first.lo == first.hi == 1.0 and second.role == "probs"  # 1 - p: the other outcome's
+        if first.lo is not None and first.lo == first.hi and second.lo == 0.0:
+            top = second.zero  # c - p reaches c where p reaches 0
+        return Value(kind, dtype, lo, hi, zero, top, "probs" if complement else None, grad)
     if lo is not None and lo > 0 or hi is not None and hi < 0:
         zero = Zero.NEVER
     elif a.nonnegative and b.nonnegative:

@@ -40,6 +40,7 @@ TINY = {"float32": 1.1754943508222875e-38, "float16": 6.103515625e-05, "bfloat16
 _HALF_NAMES = {
     "torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16",
     "tensorflow.float16": "float16", "tensorflow.bfloat16": "bfloat16", "tensorflow.dtypes.float16": "float16",
+    "tensorflow.compat.v1.float16": "float16", "tensorflow.compat.v1.bfloat16": "bfloat16",
     "jax.numpy.float16": "float16", "jax.numpy.bfloat16": "bfloat16", "numpy.float16": "float16",
 }
 _HALF_STRINGS = {"float16": "float16", "half": "float16", "mixed_float16": "float16", "fp16": "float16",
