@@ -20,6 +20,7 @@ from ..semantic import formulas
 from ..semantic.formulas import factors, wrappers
 from ..semantic.inference import dtype_eps, one_minus, repeatable
 from ..semantic.module import Module, OpCall
+from ..semantic.patterns import unstable_softmax
 from ..semantic.values import Zero
 
 # Logs of these belong to other rules (LOSS102/103/108/109/112) or are positive by construction.
@@ -159,8 +160,11 @@ def _kind(module: Module, log: OpCall, v: ast.expr) -> str | None:
     if complement is not None:
         return "complement" if shape or facts.value(complement).probability else None
     division = module.arith(value)
-    if division is not None and division.op is ast.Div and not division.inplace and found.role != "probs":
-        return "ratio" if shape and not facts.guarded(division.left) else None  # (e / e.sum(): a probability)
+    if division is not None and division.op is ast.Div and not division.inplace:
+        if unstable_softmax(module, division.left, division.right):
+            return None  # LOSS110's softmax by hand; once it is a softmax, its log is LOSS102's
+        if found.role != "probs":  # (a stable softmax by hand, e / e.sum(), is a probability)
+            return "ratio" if shape and not facts.guarded(division.left) else None
     if shape or (found.probability and found.zero >= Zero.ROUNDING):
         return "probability"
     return None

@@ -13,17 +13,15 @@ from ..semantic.apis import axis_keyword
 from ..semantic.divisions import divisions
 from ..semantic.module import Module, OpCall
 from ..semantic.patterns import (
-    from_grid,
     keeps_dims,
-    max_shifted,
     overflows,
     plus_one,
     reduction_axis,
     reduction_rest,
     same_value,
     tensor_operand,
-    underflows,
     unary,
+    unstable_softmax,
 )
 
 
@@ -60,16 +58,10 @@ class SoftmaxOrSigmoidByHand(Rule):
 
     # ----- exp(x) / sum(exp(x), d) ---------------------------------------------------------------------------
     def _softmax(self, module: Module, node: ast.AST, top: ast.expr, bottom: ast.expr) -> Finding | None:
-        exp = module.op_of(top, "exp")
-        total = module.op_of(bottom, "sum")
-        if exp is None or total is None or not unary(exp):
+        found = unstable_softmax(module, top, bottom)
+        if found is None:
             return None
-        again = module.op_of(total.input, "exp")
-        if again is None or not same_value(module, exp, again) or not tensor_operand(module, exp, exp.input):
-            return None
-        if max_shifted(module, exp.input) or from_grid(module, exp.input) or not (
-                overflows(module, exp) or underflows(module, exp)):
-            return None
+        exp, total = found
         fix = self._softmax_fix(module, node, exp, total)
         use = hint(fix, "softmax(x, dim) over the axis the sum reduces")
         return self.finding(module, node, f"softmax by hand gives inf / inf = NaN for logits above 88.7; use {use}",

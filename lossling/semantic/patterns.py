@@ -151,6 +151,23 @@ def _picks_larger(module: Module, where: OpCall) -> bool:
     return ast.dump(left) == ast.dump(chosen) and ast.dump(right) == ast.dump(other)
 
 
+def unstable_softmax(module: Module, top: ast.AST | None, bottom: ast.AST | None) -> tuple[OpCall, OpCall] | None:
+    """``(exp, sum)`` when ``top / bottom`` is a softmax written by hand whose exp can overflow or underflow:
+    ``exp(x) / sum(exp(x), d)`` (through names) with no maximum subtracted, over no coordinate grid, and an
+    argument the value analysis does not bound (LOSS110's; a log of it is LOSS102's once that is fixed)."""
+    exp = module.op_of(top, "exp")
+    total = module.op_of(bottom, "sum")
+    if exp is None or total is None or not unary(exp) or exp.input is None:
+        return None
+    again = module.op_of(total.input, "exp")
+    if again is None or not same_value(module, exp, again) or not tensor_operand(module, exp, exp.input):
+        return None
+    if max_shifted(module, exp.input) or from_grid(module, exp.input) or not (
+            overflows(module, exp) or underflows(module, exp)):
+        return None
+    return exp, total
+
+
 def selected_below(module: Module, node: ast.AST | None) -> bool:
     """Whether ``node`` takes its tensor through a mask that bounds it above: ``b * x[m]`` with ``m = x * b <= t``
     (``x[x < t]``). The author kept the large values out; an exp of it does not overflow."""
