@@ -67,13 +67,13 @@ class NormalizeByHand(Rule):
         axis, keep = _norm_axis(norm)
         framework = norm.framework  # a method's is the file's (x.sum() is a JAX array's too)
         x = module.text(site.numerator)
+        # the default eps (1e-12 in F.normalize and tf.math.l2_normalize) is 0 in float16: a zero row stays 0 / 0
+        source = float_source(module, site.numerator)
+        tiny = dtype_eps(module, source, framework, "tiny") if source is not None else None
         if framework == "torch":
             spelled = stable_call(module, "normalize", "torch")
             if axis is None or not keep or spelled is None:
                 return None
-            # F.normalize's default eps, 1e-12, is 0 in float16: there a zero row stays 0 / 0
-            source = float_source(module, site.numerator)
-            tiny = dtype_eps(module, source, "torch", "tiny") if source is not None else None
             eps = f", eps={tiny[0]}" if tiny is not None else ""
             return self.replace(module, site.node, f"{spelled[0]}({x}, dim={module.text(axis)}{eps})", spelled[1],
                                 tiny[1] if tiny is not None else None, title=f"Use `{spelled[0]}`")
@@ -82,7 +82,9 @@ class NormalizeByHand(Rule):
             if spelled is None or (axis is not None and not keep) or (framework == "keras" and axis is None):
                 return None
             where = f", axis={module.text(axis)}" if axis is not None else ""
-            return self.replace(module, site.node, f"{spelled[0]}({x}{where})", spelled[1], title=f"Use `{spelled[0]}`")
+            eps = f", epsilon={tiny[0]}" if tiny is not None else ""
+            return self.replace(module, site.node, f"{spelled[0]}({x}{where}{eps})", spelled[1],
+                                tiny[1] if tiny is not None else None, title=f"Use `{spelled[0]}`")
         return None
 
     # ----- cosine by hand ---------------------------------------------------------------------------------------

@@ -462,8 +462,9 @@ def float_source(module: Module, node: ast.AST) -> ast.Name | ast.Attribute | No
 def dtype_eps(module: Module, tensor: ast.AST | None, framework: str,
               attribute: str = "eps") -> tuple[str, Any] | None:
     """How to write the machine epsilon (or ``min``/``tiny``) of ``tensor``'s dtype, so the guard fits float16
-    and bfloat16 as well as float32: ``torch.finfo(p.dtype).eps``, ``jnp.finfo(p.dtype).eps``; TensorFlow
-    spells a dtype's ``min`` as ``p.dtype.min``. None when the framework has no such spelling here."""
+    and bfloat16 as well as float32: ``torch.finfo(p.dtype).eps``, ``jnp.finfo(p.dtype).eps``,
+    ``tf.experimental.numpy.finfo(p.dtype).eps``; TensorFlow spells a dtype's ``min`` as ``p.dtype.min``. None when
+    the framework has no such spelling here (Keras, TF1 code)."""
     if not repeatable(tensor):
         return None
     text = module.text(tensor)
@@ -475,6 +476,9 @@ def dtype_eps(module: Module, tensor: ast.AST | None, framework: str,
         return f"{spelled[0]}({text}.dtype).{attribute}", spelled[1]
     if framework in ("tf", "tf1") and attribute == "min":
         return f"{text}.dtype.min", None
+    if framework == "tf":  # TensorFlow 2's NumPy API has the finfo its DTypes lack (bfloat16 too)
+        spelled = module.spell("tensorflow.experimental.numpy.finfo")
+        return (f"{spelled[0]}({text}.dtype).{attribute}", spelled[1]) if spelled is not None else None
     return None
 
 
