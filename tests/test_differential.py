@@ -315,46 +315,27 @@ def _y(*shape: int, dtype: str = "float32", role: str = "binary") -> Arg:
 
 
 KNOWN_WRONG: dict[str, Known] = {
-    # Open: TensorFlow and Keras have no spelling of a dtype's eps in lossling (inference.dtype_eps), so their
-    # unsafe fixes add a float32 eps that float16 (bfloat16) absorbs; torch and JAX spell finfo(x.dtype).
-    "LOSS104 half, TF": Known(
-        "float16 probabilities: the unsafe clip to [1e-7, 1 - 1e-7] is [0, 1] in float16, log(1 - p) stays -inf",
-        "LOSS104", "half", _program("tensorflow", "return -(y * tf.math.log(q) + (1 - y) * tf.math.log(1 - q))",
-                                    Arg("q", "probs", (4,), "float16", True), _y(4, dtype="float16"))),
+    # Open: Keras has no spelling of a dtype's eps in lossling (inference.dtype_eps; torch, JAX and TensorFlow 2
+    # spell finfo(x.dtype)), so its unsafe fixes keep a float32 eps that float16 absorbs.
     "LOSS104 half, Keras": Known(
         "float16 probabilities: keras.ops.binary_crossentropy clips to [1e-7, 1 - 1e-7], [0, 1] in float16",
         "LOSS104", "half", _program("keras", "return ops.mean(-(y * ops.log(q) + (1 - y) * ops.log(1 - q)))",
                                     Arg("q", "probs", (4,), "float16", True), _y(4, dtype="float16"))),
-    "LOSS202 half, TF": Known(
-        "float16 zero row: tf.math.l2_normalize's epsilon 1e-12 is 0 in float16, 0 * rsqrt(0) is NaN", "LOSS202",
-        "half", _program("tensorflow", "return x / tf.norm(x, axis=1, keepdims=True)",
-                         Arg("x", "rows-with-zeros", (3, 4), "float16", True))),
     "LOSS202 half, Keras": Known(
         "float16 zero row: keras.ops.normalize's epsilon is 0 in float16", "LOSS202", "half",
         _program("keras", "return x / keras.ops.norm(x, axis=1, keepdims=True)",
                  Arg("x", "rows-with-zeros", (3, 4), "float16", True))),
-    "LOSS203 half, TF": Known(
-        "float16 a = b: tf.sqrt(v + 1e-12) adds 0 in float16, the gradient stays NaN", "LOSS203", "half",
-        _program("tensorflow", "v = tf.reduce_mean((a - b) ** 2, axis=-1); return tf.reduce_sum(tf.sqrt(v))",
-                 Arg("a", "logits", (2, 3), "float16", True), Arg("b", "like:a", (2, 3), "float16"))),
-    "LOSS204 half, TF": Known(
-        "bfloat16 a = b: clip to [-1 + 1e-7, 1 - 1e-7] is [-1, 1] in bfloat16, acos' gradient at 1 is -inf",
-        "LOSS204", "half", _program(
-            "tensorflow", "c = tf.reduce_sum(tf.math.l2_normalize(a, axis=-1) * tf.math.l2_normalize(b, axis=-1), "
-            "axis=-1); return tf.acos(c)", Arg("a", "logits", (3, 2), "bfloat16", True),
-            Arg("b", "like:a", (3, 2), "bfloat16", True))),
 }
 
 
 def tolerated(program: Program, found: list[tuple[str, str]]) -> bool:
     """Whether every failure of ``program`` is explained by an open KNOWN_WRONG class (its rule fixed a program
-    of its framework, TensorFlow and Keras alike, with its feature)."""
+    of its framework with its feature)."""
     if not found:
         return True
     rules = fixed_rules(program.source, unsafe=True)
-    frameworks = {"tensorflow": ("tensorflow", "keras"), "keras": ("tensorflow", "keras")}  # one Keras backend
-    return any(k.rule in rules and k.feature in program.features and program.framework in frameworks.get(
-        k.program.framework, (k.program.framework,)) for k in KNOWN_WRONG.values())
+    return any(k.rule in rules and k.feature in program.features and k.program.framework == program.framework
+               for k in KNOWN_WRONG.values())
 
 
 def describe(program: Program, found: list[tuple[str, str]]) -> str:
