@@ -16,7 +16,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 from lsprotocol import types
 
-from helpers import RULE_PAGES, run, write
+from helpers import RULE_PAGES, run
+from helpers import write as write_files
 from lsp_session import (ROOT, apply_workspace_edit, change, diagnostics, notebook_json, open_file,
                          request, session, until)
 
@@ -34,6 +35,12 @@ def loss(z: np.ndarray, p):
     return a, b
 """
 # line 6: LOSS110, safe fix that adds `import scipy.special`; line 7: LOSS101, unsafe fix
+OPT_IN = '[tool.lossling]\nextend-select = ["LOSS101", "LOSS110"]\n'  # the sample's two rules are opt-in
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    """Write a workspace whose configuration selects the sample's opt-in rules (unless the test brings its own)."""
+    return write_files(root, files if "pyproject.toml" in files else {"pyproject.toml": OPT_IN, **files})
 
 
 def expected_findings(path: Path, *flags: str) -> list[dict]:
@@ -300,7 +307,7 @@ async def test_notebook_cells_read_as_one_module(tmp_path):
 
 async def test_configuration_reloads_when_pyproject_changes(tmp_path):
     pyproject = tmp_path / "pyproject.toml"
-    write(tmp_path, {"pyproject.toml": '[tool.lossling]\nignore = ["LOSS101"]\n', "a.py": SOURCE, "b.py": SOURCE})
+    write(tmp_path, {"pyproject.toml": OPT_IN + 'ignore = ["LOSS101"]\n', "a.py": SOURCE, "b.py": SOURCE})
     async with session(tmp_path) as client:
         a = open_file(client, tmp_path / "a.py")
         assert codes(await diagnostics(client, a, 1)) == ["LOSS110"]
@@ -325,7 +332,7 @@ async def test_configuration_reloads_when_pyproject_changes(tmp_path):
         [message] = client.messages
         assert message.type == types.MessageType.Error and "unknown key 'selct'" in message.message
 
-        await edited("[tool.lossling]\n")
+        await edited(OPT_IN)
         assert codes(client.published[-1].diagnostics) == ["LOSS110", "LOSS101"]
 
 

@@ -18,6 +18,7 @@ _DIFFERENTIABLE = ("torch", "tf", "tf1", "keras", "jax")
 
 class SqrtAtZero(Rule):
     code = "LOSS203"
+    default = False  # opt-in: below the default set\'s precision bar on unseen code (README, "Default rules")
     name = "sqrt-at-zero"
     summary = "sqrt (or a fractional power) of a sum of squares, a squared distance or a variance: NaN gradient at 0"
     severity = "warning"
