@@ -19,7 +19,7 @@ from typing import Iterator
 
 from . import __version__
 from .config import ConfigError, Settings, find_config, load
-from .engine import SourceError, analyze
+from .engine import SourceError, analyze, collector_paused
 from .suppression import skips_file
 
 
@@ -55,7 +55,8 @@ class Plugin:
         if skips_file(text):
             return
         try:
-            findings = analyze(self.tree, text, self.filename, self.settings.rules(self.filename)).findings
+            with collector_paused():
+                findings = analyze(self.tree, text, self.filename, self.settings.rules(self.filename)).findings
         except SourceError as error:
             yield 1, 0, f"LOSS000 could not be checked: {error}", type(self)
             return

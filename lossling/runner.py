@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -15,7 +14,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from . import cache
 from .config import Settings
 from .document import Document, FileResult, FixOutcome, check_document, fix_document, read_document
-from .engine import SourceError
+from .engine import SourceError, collector_paused
 from .files import read_bytes
 from .finding import applicable
 from .rule import all_rules
@@ -79,18 +78,9 @@ def _worker_signals() -> None:
 
 
 def _star(pair: tuple[Callable[..., T], tuple[Any, ...]]) -> T:
-    """One file with the cyclic garbage collector paused, then one young-generation pass that frees the file's
-    trees (parent links make them cycles). A parse allocates ~10^5 objects that all stay alive until the file is
-    done, so collections during it only re-traverse them (with them, ast.parse alone took ~3x as long)."""
     function, item = pair
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return function(*item)
-    finally:
-        if paused:
-            gc.enable()
-        gc.collect(0)
 
 
 def default_jobs() -> int:
