@@ -64,10 +64,7 @@ class Settings:
 
     def rules(self, path: str | None = None) -> list[Rule]:
         """Instances of the enabled rules (for ``path``, after per-file-ignores), with their options."""
-        off = self.ignored_in(path) if path else ()
-        options = dict(self.options)
-        return [rule(dict(options.get(rule.code, ()))) for rule in all_rules()
-                if self.enabled(rule.code) and not rule.code.startswith(off or ("\0",))]
+        return list(_rules(self, self.ignored_in(path) if path else ()))
 
     def excluded(self, path: str, top: str) -> bool:
         """Whether a path found under the folder ``top`` is excluded. A bare name (``build``) excludes that part
@@ -83,6 +80,15 @@ class Settings:
         """What the cache key needs: every setting that can change a file's findings."""
         return repr((sorted(r.code for r in self.rules()), self.per_file_ignores, self.options, self.root,
                      self.per_file_root))
+
+
+@lru_cache(maxsize=64)
+def _rules(settings: Settings, off: tuple[str, ...]) -> tuple[Rule, ...]:
+    """The rule instances of ``settings`` minus the codes ``off``, made once: every file with the same
+    per-file-ignores shares them (a rule keeps no state between files)."""
+    options = dict(settings.options)
+    return tuple(rule(dict(options.get(rule.code, ()))) for rule in all_rules()
+                 if settings.enabled(rule.code) and not rule.code.startswith(off or ("\0",)))
 
 
 def _relative(path: str, root: str) -> str:
