@@ -363,13 +363,13 @@ class Module:
         operator = apis.OPERATOR_METHODS.get(func.attr[:-1] if inplace else func.attr)
         if operator is None or not self.frameworks:
             return None
+        operands = _operands(node, 0 if operator == "neg" else 1, func.value)
+        if operands is None:
+            return None  # known from the call's shape: its receiver's value is not needed
         receiver = self.facts.value(func.value)
         if receiver.kind in ("other", "number") or (
                 operator == "add" and not inplace and not receiver.tensor and isinstance(self.parent(node), ast.Expr)):
             return None  # a set's s.add(x), used as a statement
-        operands = _operands(node, 0 if operator == "neg" else 1, func.value)
-        if operands is None:
-            return None
         return Arith(_OPERATORS[operator], operands[0], operands[1] if len(operands) > 1 else None, node, inplace)
 
     def ops(self, *names: str) -> list[OpCall]:
