@@ -35,6 +35,8 @@ class Expm1(Rule):
     def _match(module: Module, node: ast.AST) -> OpCall | None:
         """The exp in ``exp(x) - 1``, ``-1 + exp(x)`` or ``exp(x) + (-1)`` in any spelling (``x.exp().sub(1)``,
         ``torch.sub(torch.exp(x), 1)``, ``tf.subtract``; the 1 written as a literal, not the in-place ``sub_``)."""
+        if not any(_literal(operand) for operand in _operand_candidates(node)):
+            return None  # no literal to be the 1: the arithmetic need not be resolved
         found = module.arith(node)
         if found is None or found.inplace or found.right is None or not (
                 _literal(found.left) or _literal(found.right)):
@@ -67,6 +69,16 @@ class Expm1(Rule):
         if spelled is None:
             return None
         return self.replace(module, node, spelled[0] + call_args(module, exp.node), spelled[1])
+
+
+def _operand_candidates(node: ast.AST) -> list[ast.expr]:
+    """Where ``arith`` can take ``node``'s operands from: the two sides, or a call's receiver and arguments."""
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call):
+        receiver = [node.func.value] if isinstance(node.func, ast.Attribute) else []
+        return [*receiver, *node.args, *(k.value for k in node.keywords)]
+    return []
 
 
 def _literal(node: ast.expr) -> bool:
