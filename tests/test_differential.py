@@ -134,7 +134,7 @@ def run_jax(fn: Callable, args: tuple[Arg, ...], values: dict[str, np.ndarray], 
         return out, pullback(jnp.ones_like(out))
 
     try:
-        out, grads = _jitted(fn, with_gradients)(*made)
+        out, grads = _jitted(fn, tuple(wrt), with_gradients)(*made)
     except (TypeError, ValueError):  # the backward pass (the forward pass alone is then run by itself)
         out = jax.jit(fn)(*made)
         return Outcome(np.asarray(jnp.asarray(out).astype(jnp.float64)), str(out.dtype), None)
@@ -142,16 +142,18 @@ def run_jax(fn: Callable, args: tuple[Arg, ...], values: dict[str, np.ndarray], 
                    [np.asarray(g.astype(jnp.float64)) for g in grads])
 
 
-_JITTED: dict[int, tuple[Callable, Callable]] = {}
+_JITTED: dict[tuple[int, tuple[int, ...]], tuple[Callable, Callable]] = {}
 
 
-def _jitted(fn: Callable, wrapped: Callable) -> Callable:
-    """One compiled function per loss function (its inputs share shapes and dtypes), so each compiles once."""
+def _jitted(fn: Callable, wrt: tuple[int, ...], wrapped: Callable) -> Callable:
+    """One compiled function per loss function and set of differentiated arguments (the same text can come with
+    other arguments to differentiate), so each compiles once for the inputs of a program."""
     import jax
 
-    if id(fn) not in _JITTED or _JITTED[id(fn)][0] is not fn:
-        _JITTED[id(fn)] = (fn, jax.jit(wrapped))
-    return _JITTED[id(fn)][1]
+    key = (id(fn), wrt)
+    if key not in _JITTED or _JITTED[key][0] is not fn:
+        _JITTED[key] = (fn, jax.jit(wrapped))
+    return _JITTED[key][1]
 
 
 RUNNERS = {"torch": run_torch, "tensorflow": run_tensorflow, "keras": run_tensorflow, "jax": run_jax}
@@ -208,9 +210,9 @@ def safe_mismatch(fixed: Outcome, original: Outcome, reference: Outcome | Except
             else:
                 same = np.isclose(f, o, rtol=rtol, atol=atol)
                 better = np.isfinite(r) & (np.abs(f - r) <= np.abs(o - r) + atol)
-                # where the original broke: finite and near the reference (1e-2: there the float64 original is
-                # itself off by a few ulps of a larger number, 1 - p)
-                repaired = np.isfinite(f) & (~np.isfinite(r) | np.isclose(f, r, rtol=max(rtol, 1e-2), atol=atol))
+                # where the original broke: finite and near the reference (5e-2: there the float64 original is
+                # itself off by an ulp of a larger number, 1 - sigmoid(37.3) gives -36.74 for -37.32)
+                repaired = np.isfinite(f) & (~np.isfinite(r) | np.isclose(f, r, rtol=max(rtol, 5e-2), atol=atol))
         ok = np.where(finite, same | better, repaired if repairs else True)
         if not ok.all():
             at = np.argwhere(~ok)[0] if ok.ndim else ()
@@ -303,7 +305,8 @@ class Known:
 def _program(framework: str, body: str, *args: Arg) -> Program:
     """A generated program as the generator writes it, kept as text: ``body`` is statements separated by "; "."""
     header = {"torch": "import torch\nimport torch.nn.functional as F", "tensorflow": "import tensorflow as tf",
-              "keras": "import keras\nimport tensorflow as tf\nfrom keras import ops"}
+              "keras": "import keras\nimport tensorflow as tf\nfrom keras import ops",
+              "jax": "import jax\nimport jax.numpy as jnp"}
     lines = "\n".join(f"    {line}" for line in body.split("; "))
     source = (f"{header[framework]}\n\n\ndef loss_fn({', '.join(a.name for a in args)}):\n{lines}\n"
               + TRAINS[framework])
@@ -315,12 +318,32 @@ def _y(*shape: int, dtype: str = "float32", role: str = "binary") -> Arg:
 
 
 KNOWN_WRONG: dict[str, Known] = {
-    # Open: Keras has no spelling of a dtype's eps in lossling (inference.dtype_eps; torch, JAX and TensorFlow 2
-    # spell finfo(x.dtype)), so its unsafe fixes keep a float32 eps that float16 absorbs.
+    # Open: where lossling has no spelling of the value's dtype eps (Keras; tf.compat.v1 code; a call on arguments
+    # not known to be tensors), the unsafe fixes keep a float32 eps, which float16 absorbs. torch, JAX and
+    # TensorFlow 2 spell finfo(x.dtype) of a tensor they can name.
     "LOSS104 half, Keras": Known(
         "float16 probabilities: keras.ops.binary_crossentropy clips to [1e-7, 1 - 1e-7], [0, 1] in float16",
         "LOSS104", "half", _program("keras", "return ops.mean(-(y * ops.log(q) + (1 - y) * ops.log(1 - q)))",
                                     Arg("q", "probs", (4,), "float16", True), _y(4, dtype="float16"))),
+    "LOSS203 half, TF": Known(
+        "float16 a = b: the radicand is a call on arguments the value analysis does not know to be tensors, so "
+        "there is no tensor to read a dtype from and the guard is + 1e-12, which float16 rounds away",
+        "LOSS203", "half", _program("tensorflow", "return tf.sqrt(tf.reduce_sum((a - b) ** 2, axis=1))",
+                                    Arg("a", "logits", (1, 1), "float16", True),
+                                    Arg("b", "like:a", (1, 1), "float16"))),
+    "LOSS203 half, Keras": Known(
+        "float16 a = b: Keras has no dtype eps here, the guard is + 1e-12, which float16 rounds away", "LOSS203",
+        "half", _program("keras", "return ops.sqrt(ops.sum((a - b) ** 2, axis=1))",
+                         Arg("a", "logits", (1, 1), "float16", True), Arg("b", "like:a", (1, 1), "float16"))),
+    "LOSS203 half, JAX": Known(
+        "float16 a = b: as in TF, no tensor to read a dtype from in jnp.sum((a - b) ** 2), so + 1e-12", "LOSS203",
+        "half", _program("jax", "return jnp.sqrt(jnp.sum((a - b) ** 2, axis=1))",
+                         Arg("a", "logits", (1, 1), "float16", True), Arg("b", "like:a", (1, 1), "float16"))),
+    "LOSS104 half, TF1 spelling": Known(
+        "float16 probabilities in tf.compat.v1 code: no dtype eps spelled there, the clip to [1e-7, 1 - 1e-7] is "
+        "[0, 1] in float16 and 0 * log(0) is NaN", "LOSS104", "half", _program(
+            "tensorflow", "return -(y * tf.compat.v1.log(q) + (1 - y) * tf.math.log(1 - q))",
+            Arg("q", "probs", (4,), "float16", True), _y(4, dtype="float16"))),
     "LOSS202 half, Keras": Known(
         "float16 zero row: keras.ops.normalize's epsilon is 0 in float16", "LOSS202", "half",
         _program("keras", "return x / keras.ops.norm(x, axis=1, keepdims=True)",
