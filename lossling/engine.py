@@ -9,14 +9,11 @@ findings and the project files their values were inferred from. Files, notebooks
 from __future__ import annotations
 
 import ast
-import gc
 import io
 import os
 import re
 import tokenize
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from .finding import Finding
 from .rule import Rule
@@ -160,21 +157,6 @@ def noqa_groups(text: str) -> dict[int, tuple[int, int]]:
     except (tokenize.TokenError, SyntaxError):
         pass
     return ranges
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Check a file with the cyclic garbage collector paused, then run one young-generation pass. Checking
-    allocates ~10^5 objects that all stay alive until the file is done, so collections meanwhile only re-traverse
-    them (with them, ast.parse alone took ~3x as long)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-        gc.collect(0)
 
 
 def internal_error(error: BaseException) -> SourceError:

@@ -19,7 +19,8 @@ from typing import Iterator
 
 from . import __version__
 from .config import ConfigError, Settings, find_config, load
-from .engine import SourceError, analyze, collector_paused
+from .collector import collector_paused
+from .engine import SourceError, analyze
 from .suppression import skips_file
 
 

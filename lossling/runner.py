@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterator, TypeVar
 from . import cache
 from .config import Settings
 from .document import Document, FileResult, FixOutcome, check_document, fix_document, read_document
-from .engine import SourceError, collector_paused
+from .collector import collector_paused
+from .engine import SourceError
 from .files import read_bytes
 from .finding import applicable
 from .rule import all_rules

@@ -27,6 +27,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from .. import collector
 from . import apis
 from .facts import clip_bounds
 from .project_only import project_only
@@ -167,6 +168,7 @@ def _switch_project(root: str | None) -> None:
     if _PROJECT:
         from astroid import MANAGER
 
+        collector.thaw()  # astroid's trees hold cycles (each node its parent): let the collector free them
         MANAGER.clear_cache()
     _PROJECT[:] = [root]
 
@@ -236,6 +238,7 @@ def _astroid_module(module: Module) -> Any:
     except Exception:  # a file astroid cannot build is a file without inferred values
         built = None
     _BUILT[module] = built
+    collector.keep()  # astroid's builtins, and the modules it read, stay for later files
     return built
 
 
