@@ -33,8 +33,7 @@ class WhereNanGradient(Rule):
 
     def check(self, module: Module) -> Iterator[Finding]:
         for where in module.ops("where"):
-            if where.kind != "function" or where.framework == "numpy" or not context.differentiated(
-                    module, where.node):  # a gradient hazard: only where the code takes gradients
+            if where.kind != "function" or where.framework == "numpy":
                 continue
             cond, taken = where.arg(0, "condition", "cond"), where.arg(1, "input", "x")
             other = where.arg(2, "other", "y")
@@ -44,6 +43,8 @@ class WhereNanGradient(Rule):
                 found = _singular(module, branch, cond, where.framework, not negate)
                 if found is None:
                     continue
+                if not context.differentiated(module, where.node):
+                    break  # a gradient hazard: only where the code takes gradients
                 fix = self._fix(module, where, cond, branch, negate, *found)
                 what = "division" if found[2] == "divide" else found[2]
                 yield self.finding(module, where.node, f"where() hides the {what}'s value but not its gradient: the "
@@ -105,8 +106,8 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
             if value is not None and (value < 0 or 0 < value < 1):
                 operand, op = node.left, "pow"
         else:
-            call = module.op(node)
-            if call is not None and call.op in _SAFE_INPUT and not (
+            call = module.op_of(node, *_SAFE_INPUT, follow=False)
+            if call is not None and not (
                     call.op in ("sqrt", "rsqrt") and framework in ("tf", "tf1")):
                 if call.op == "divide":
                     operand = call.arg(1, "other", "y")
@@ -116,14 +117,15 @@ def _singular(module: Module, branch: ast.expr, cond: ast.expr, framework: str,
                 else:
                     operand = call.input
                 op = call.op
-        if operand is None or module.const(operand) is not None or module.facts.value(operand).kind == "number":
+        if operand is None or not (ast.dump(operand) in tested or ast.dump(module.resolve(operand)) in tested):
+            continue
+        if module.const(operand) is not None or module.facts.value(operand).kind == "number":
             continue
         if op not in ("acos", "asin", "atanh") and _defined_nonzero(module, operand):
             continue  # the branch is finite anyway: every definition keeps it from 0 (clamp(x, min=1), x + eps)
-        if ast.dump(operand) in tested or ast.dump(module.resolve(operand)) in tested:
-            excluded = _holds_at_singularity(module, cond, operand, op)
-            if excluded is None or excluded is taken_is_false:
-                return node, operand, op
+        excluded = _holds_at_singularity(module, cond, operand, op)
+        if excluded is None or excluded is taken_is_false:
+            return node, operand, op
     return None
 
 

@@ -27,8 +27,10 @@ class NegatedLoss(Rule):
             arith = module.arith(node)
             if arith is None or arith.op is not ast.USub or arith.inplace:
                 continue
+            if isinstance(arith.left, ast.Constant) or not module.facts.minimised(node):
+                continue
             what = _nonnegative(module, arith.left)
-            if what is None or not module.facts.minimised(node):
+            if what is None:
                 continue
             yield self.finding(module, node, f"negating {what}, which is never negative, and minimising the result "
                                              "maximises the error on every input: the loss falls without bound as "

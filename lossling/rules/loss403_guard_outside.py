@@ -37,8 +37,8 @@ class GuardOutside(Rule):
             for inner, eps in ((node.left, node.right), (node.right, node.left)):
                 if not _candidate(eps):
                     continue
-                log = module.op(inner) if isinstance(inner, ast.Call) else None
-                if log is not None and log.op in _LOGS and log.input is not None:
+                log = module.op_of(inner, *_LOGS, follow=False)
+                if log is not None and log.input is not None:
                     if not _eps(module, eps) or module.facts.guarded(log.input):
                         continue
                     fix = self._log_fix(module, node, log, eps)
@@ -108,8 +108,7 @@ def _eps(module: Module, node: ast.AST) -> bool:
 
 def _inside_log(module: Module, node: ast.AST) -> bool:
     for ancestor in module.ancestors(node):
-        call = module.op(ancestor) if isinstance(ancestor, ast.Call) else None
-        if call is not None and call.op in _LOGS:
+        if module.op_of(ancestor, *_LOGS, follow=False) is not None:
             return True
         if isinstance(ancestor, ast.stmt):
             return False

@@ -161,8 +161,8 @@ class _Walk:
                 return False
             if parent.attr == "backward":
                 return True
-            op = module.op(call)
-            return (parent.attr in _CASTS or op is not None and op.op in _KEEPS) and self.value(call)
+            return (parent.attr in _CASTS or module.op_of(call, *_KEEPS, follow=False) is not None) and self.value(
+                call)
         if isinstance(parent, ast.Call):
             return self._argument(parent, node)
         if isinstance(parent, ast.IfExp) and node is not parent.test:
@@ -211,14 +211,15 @@ class _Walk:
         other = arith.right if arith.left is node else arith.left
         op = arith.op
         if op is ast.Add or op is ast.Sub and arith.left is node:
-            carried = True
-        elif op is ast.Mult:
-            carried = other is not None and self._positive(other)
-        elif op is ast.Div:
-            carried = arith.left is node and arith.right is not None and self._positive(arith.right)
+            return self.value(arith.node)
+        if op is ast.Mult:
+            factor = other
+        elif op is ast.Div and arith.left is node:
+            factor = arith.right
         else:
-            carried = False
-        return carried and self.value(arith.node)
+            return False
+        # the walk forward first: it is cheaper than the factor's value, which most products never need
+        return factor is not None and self.value(arith.node) and self._positive(factor)
 
     def definition(self, d: Def) -> bool:
         """Whether the value a definition gives its name reaches a minimisation through one of its uses."""
@@ -261,9 +262,9 @@ class _Walk:
                 return any(self.definition(d) for d in self.facts.definitions(receiver))  # losses.append(v)
         if self._summed(call, node):
             return True
-        op = module.op(call)
+        op = module.op_of(call, *_KEEPS, follow=False)  # other ops carry no loss on (nor are they functions here)
         if op is not None:
-            return op.op in _KEEPS and op.input is node and self.value(call)
+            return op.input is node and self.value(call)
         function = self.facts.callee(call)
         if function is None or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return False
@@ -282,8 +283,7 @@ class _Walk:
         if isinstance(func, ast.Name) and func.id == "sum" and not self.facts.definitions(func):
             return self.value(call)
         qualname = module.qualname(func) or ""
-        op = module.op(call)
-        if qualname.rpartition(".")[2] == "add_n" or op is not None and op.op in ("stack", "concat"):
+        if qualname.rpartition(".")[2] == "add_n" or module.op_of(call, "stack", "concat", follow=False) is not None:
             return self.value(call)
         return False
 
